@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from phileak.model import Finding
@@ -11,7 +11,7 @@ from phileak.targets import Target
 
 if TYPE_CHECKING:
     from phileak.phi.identity import IdentityHasher
-    from phileak.scope import Scope
+    from phileak.scope import Resolver, Scope
 
 
 @dataclass(frozen=True)
@@ -32,12 +32,10 @@ class ScanContext:
     scan_id: str
     scope: Scope
     identity: IdentityHasher
-    limits: Limits = Limits()
-    options: Mapping[str, Any] = None  # type: ignore[assignment]
-
-    def __post_init__(self) -> None:
-        if self.options is None:
-            object.__setattr__(self, "options", {})
+    limits: Limits = field(default_factory=Limits)
+    resolver: Resolver | None = None
+    insecure: bool = False
+    options: Mapping[str, Any] = field(default_factory=dict)
 
 
 class Probe(Protocol):

@@ -1,0 +1,432 @@
+"""The `phileak` command line (shared/CONTRACT.md). Parsing, exit codes and output; the work is in session.py."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from phileak import __version__
+from phileak.errors import InputError, PhileakError
+from phileak.model import ScanReport, Severity, TargetOutcome
+from phileak.probes import is_built
+from phileak.targets import Target, parse_target
+
+app = typer.Typer(
+    name="phileak",
+    help="Find patient data leaking from a health organisation's own websites, imaging servers and storage.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+scan_app = typer.Typer(help="Scan targets of one kind.", no_args_is_help=True)
+lab_app = typer.Typer(help="The local leaky-hospital lab (loopback only).", no_args_is_help=True)
+app.add_typer(scan_app, name="scan")
+app.add_typer(lab_app, name="lab")
+
+stderr = Console(stderr=True)
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+FORMATS = ("table", "json", "jsonl", "sarif", "html", "csv")
+_SUFFIX_FORMATS = {".json": "json", ".jsonl": "jsonl", ".sarif": "sarif", ".html": "html", ".htm": "html",
+                   ".csv": "csv", ".txt": "table"}
+
+DbOpt = Annotated[str | None, typer.Option("--db", help="SQLite path or PostgreSQL URL [default: ./phileak.db]")]
+FormatOpt = Annotated[
+    str | None, typer.Option("--format", "-f", help="table|json|jsonl|sarif|html|csv [default: table on a terminal]")
+]
+OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Write the report here instead of stdout.")]
+ScopeOpt = Annotated[Path | None, typer.Option("--scope", help="File of scope rules, one per line.")]
+AllowOpt = Annotated[
+    list[str] | None, typer.Option("--allow", help="Scope rule: host (wildcards), URL prefix, CIDR or bucket.")
+]
+ResolveOpt = Annotated[list[str] | None, typer.Option("--resolve", help="HOST=IP (HOST may be '*'), like curl.")]
+InsecureOpt = Annotated[bool, typer.Option("--insecure", help="Accept self-signed TLS (labs, staging).")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
+FailOnOpt = Annotated[str, typer.Option("--fail-on", help="Exit 1 when a finding is at least this severe.")]
+ResumeOpt = Annotated[
+    str | None,
+    typer.Option("--resume", help="Continue an interrupted scan: its id, or 'latest'. Nothing is doubled."),
+]
+TimeoutOpt = Annotated[float, typer.Option("--timeout", help="Wall-clock limit per target, seconds.")]
+ConcurrencyOpt = Annotated[int, typer.Option("--concurrency", help="Targets scanned at once.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"phileak {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details to stderr.")] = False,
+) -> None:
+    _configure_logging(verbose)
+
+
+def _configure_logging(verbose: bool) -> None:
+    from phileak import logsafe
+
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logsafe.install()
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    from phileak.logsafe import scrub
+
+    stderr.print(f"phileak: error: {scrub(message)}", markup=False, highlight=False)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def one_line_errors() -> Iterator[None]:
+    try:
+        yield
+    except PhileakError as exc:
+        fail(str(exc))
+
+
+# ---------------------------------------------------------------- scan
+
+
+def _scan(
+    probe: str,
+    texts: list[str],
+    *,
+    options: dict[str, Any],
+    target_options: dict[str, Any] | None = None,
+    db: str | None,
+    fmt: str | None,
+    out: Path | None,
+    scope: Path | None,
+    allow: list[str] | None,
+    resolve: list[str] | None,
+    insecure: bool,
+    quiet: bool,
+    fail_on: str,
+    resume: str | None,
+    timeout: float,
+    concurrency: int,
+) -> None:
+    with one_line_errors():
+        targets = [parse_target(probe, text, target_options) for text in texts]
+        threshold = _severity(fail_on)
+        fmt = _output_format(fmt, out)
+        if not is_built(probe):
+            fail(f"the '{probe}' probe is not built yet; nothing was scanned")
+        request = _request(
+            targets, f"scan {probe}", allow, scope, resolve, insecure, options, timeout, concurrency, resume
+        )
+        report = _run(request, db, quiet)
+        _emit(report, fmt, out)
+        raise typer.Exit(_exit_code(report, threshold))
+
+
+def _request(
+    targets: list[Target],
+    command: str,
+    allow: list[str] | None,
+    scope: Path | None,
+    resolve: list[str] | None,
+    insecure: bool,
+    options: dict[str, Any],
+    timeout: float,
+    concurrency: int,
+    resume: str | None,
+    profile: dict[str, Any] | None = None,
+) -> Any:
+    from phileak.probes.base import Limits
+    from phileak.runner import RunnerConfig
+    from phileak.session import ScanRequest
+
+    if timeout <= 0 or concurrency < 1:
+        raise InputError("--timeout must be > 0 and --concurrency >= 1")
+    return ScanRequest(
+        targets=targets,
+        command=command,
+        scope_rules=list(allow or []),
+        scope_file=scope,
+        resolve=list(resolve or []),
+        insecure=insecure,
+        options=options,
+        profile=profile or {},
+        limits=Limits(timeout_s=timeout),
+        runner=RunnerConfig(concurrency=concurrency),
+        resume=resume,
+    )
+
+
+def _run(request: Any, db: str | None, quiet: bool) -> ScanReport:
+    from phileak.session import prepare, run_scan
+    from phileak.store import Store
+
+    prepared = prepare(request)
+    store = Store.open(db)
+    try:
+        with _progress(len(request.targets), quiet) as on_progress:
+            return run_scan(store, prepared, on_progress)
+    except KeyboardInterrupt:
+        latest = store.latest_scan()
+        scan_id = latest.id if latest else "?"
+        stderr.print(f"phileak: interrupted; findings so far are kept in scan {scan_id} (--resume {scan_id})")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    finally:
+        store.close()
+
+
+@contextmanager
+def _progress(total: int, quiet: bool) -> Iterator[Any]:
+    if quiet or not stderr.is_terminal:
+        yield None
+        return
+    columns = (TextColumn("[bold]scanning"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("{task.description}"))
+    with Progress(*columns, console=stderr, transient=True) as progress:
+        task = progress.add_task("", total=total)
+
+        def advance(outcome: TargetOutcome, done: int, _total: int) -> None:
+            progress.update(task, completed=done, description=f"{outcome.target} {outcome.status.value}")
+
+        yield advance
+
+
+def _output_format(fmt: str | None, out: Path | None) -> str:
+    if fmt is None:
+        if out is not None:
+            return _SUFFIX_FORMATS.get(out.suffix.lower(), "json")
+        return "table" if sys.stdout.isatty() else "json"
+    if fmt not in FORMATS:
+        raise InputError(f"unknown format '{fmt}' (one of {', '.join(FORMATS)})")
+    return fmt
+
+
+def _emit(report: ScanReport, fmt: str, out: Path | None) -> None:
+    from phileak.report.base import render, render_to_path
+
+    if out is None:
+        render(fmt, report, sys.stdout)
+    else:
+        render_to_path(fmt, report, out)
+        stderr.print(f"phileak: wrote {fmt} report to {out}", highlight=False)
+
+
+def _severity(text: str) -> Severity:
+    try:
+        return Severity(text.lower())
+    except ValueError:
+        raise InputError(f"unknown severity '{text}' for --fail-on (critical|high|medium|low|info)") from None
+
+
+def _exit_code(report: ScanReport, threshold: Severity) -> int:
+    return EXIT_FINDINGS if any(f.severity.at_least(threshold) for f in report.findings) else EXIT_OK
+
+
+@scan_app.command("web")
+def scan_web(
+    urls: Annotated[list[str], typer.Argument(help="Start URLs.")],
+    max_pages: Annotated[int, typer.Option("--max-pages", help="Pages to visit at most.")] = 50,
+    flows: Annotated[Path | None, typer.Option("--flows", help="Scripted flows file.")] = None,
+    submit_forms: Annotated[bool, typer.Option("--submit-forms", help="Really submit forms.")] = False,
+    har: Annotated[Path | None, typer.Option("--har", help="Write the capture as HAR 1.2.")] = None,
+    db: DbOpt = None, fmt: FormatOpt = None, out: OutOpt = None, scope: ScopeOpt = None, allow: AllowOpt = None,
+    resolve: ResolveOpt = None, insecure: InsecureOpt = False, quiet: QuietOpt = False,
+    fail_on: FailOnOpt = "high", resume: ResumeOpt = None, timeout: TimeoutOpt = 600.0,
+    concurrency: ConcurrencyOpt = 2,
+) -> None:
+    """Drive a real browser through a site and prove which third parties receive patient data."""
+    options = {"max_pages": max_pages, "flows": flows, "submit_forms": submit_forms, "har": har}
+    _scan("web", urls, options=options, db=db, fmt=fmt, out=out, scope=scope, allow=allow, resolve=resolve,
+          insecure=insecure, quiet=quiet, fail_on=fail_on, resume=resume, timeout=timeout, concurrency=concurrency)
+
+
+@scan_app.command("har")
+def scan_har(
+    files: Annotated[list[str], typer.Argument(help="HAR files (mobile/app captures; mitmproxy dumps too).")],
+    canary_file: Annotated[Path | None, typer.Option("--canary-file", help="Canary identity used.")] = None,
+    db: DbOpt = None, fmt: FormatOpt = None, out: OutOpt = None, scope: ScopeOpt = None, allow: AllowOpt = None,
+    resolve: ResolveOpt = None, insecure: InsecureOpt = False, quiet: QuietOpt = False,
+    fail_on: FailOnOpt = "high", resume: ResumeOpt = None, timeout: TimeoutOpt = 300.0,
+    concurrency: ConcurrencyOpt = 4,
+) -> None:
+    """Find patient data sent to third parties in recorded traffic."""
+    _scan("har", files, options={"canary_file": canary_file}, db=db, fmt=fmt, out=out, scope=scope, allow=allow,
+          resolve=resolve, insecure=insecure, quiet=quiet, fail_on=fail_on, resume=resume, timeout=timeout,
+          concurrency=concurrency)
+
+
+@scan_app.command("dicom")
+def scan_dicom(
+    targets: Annotated[list[str] | None, typer.Argument(help="host[:port], dicom-tls://, http(s)://")] = None,
+    from_nmap: Annotated[Path | None, typer.Option("--from-nmap", help="nmap XML output.")] = None,
+    level: Annotated[str, typer.Option("--level", help="passive|standard|intrusive")] = "standard",
+    db: DbOpt = None, fmt: FormatOpt = None, out: OutOpt = None, scope: ScopeOpt = None, allow: AllowOpt = None,
+    resolve: ResolveOpt = None, insecure: InsecureOpt = False, quiet: QuietOpt = False,
+    fail_on: FailOnOpt = "high", resume: ResumeOpt = None, timeout: TimeoutOpt = 300.0,
+    concurrency: ConcurrencyOpt = 8,
+) -> None:
+    """Find imaging servers that answer strangers, and count the patients they expose."""
+    if level not in ("passive", "standard", "intrusive"):
+        fail(f"unknown --level '{level}' (passive|standard|intrusive)")
+    if not targets and from_nmap is None:
+        fail("give at least one DICOM target or --from-nmap FILE")
+    _scan("dicom", targets or [], options={"level": level, "from_nmap": from_nmap}, db=db, fmt=fmt, out=out,
+          scope=scope, allow=allow, resolve=resolve, insecure=insecure, quiet=quiet, fail_on=fail_on,
+          resume=resume, timeout=timeout, concurrency=concurrency)
+
+
+@scan_app.command("storage")
+def scan_storage(
+    urls: Annotated[list[str], typer.Argument(help="s3://bucket[/prefix], gs://bucket, azure://account/container")],
+    endpoint: Annotated[str | None, typer.Option("--endpoint", help="S3/Azure-compatible endpoint URL.")] = None,
+    sample: Annotated[int | None, typer.Option("--sample", help="Objects to read per bucket.")] = None,
+    no_content: Annotated[bool, typer.Option("--no-content", help="List only; read no object.")] = False,
+    db: DbOpt = None, fmt: FormatOpt = None, out: OutOpt = None, scope: ScopeOpt = None, allow: AllowOpt = None,
+    resolve: ResolveOpt = None, insecure: InsecureOpt = False, quiet: QuietOpt = False,
+    fail_on: FailOnOpt = "high", resume: ResumeOpt = None, timeout: TimeoutOpt = 900.0,
+    concurrency: ConcurrencyOpt = 4,
+) -> None:
+    """Find buckets and containers that strangers can list or read, and count the patients in them."""
+    target_options = {"endpoint": endpoint} if endpoint else {}
+    _scan("storage", urls, options={"sample": sample, "no_content": no_content}, target_options=target_options,
+          db=db, fmt=fmt, out=out, scope=scope, allow=allow, resolve=resolve, insecure=insecure, quiet=quiet,
+          fail_on=fail_on, resume=resume, timeout=timeout, concurrency=concurrency)
+
+
+@scan_app.command("files")
+def scan_files(
+    paths: Annotated[list[str], typer.Argument(help="Files or folders: PDF, DOCX, CSV, TXT, JSON, DICOM …")],
+    db: DbOpt = None, fmt: FormatOpt = None, out: OutOpt = None, quiet: QuietOpt = False,
+    fail_on: FailOnOpt = "high", resume: ResumeOpt = None, timeout: TimeoutOpt = 600.0,
+    concurrency: ConcurrencyOpt = 2,
+) -> None:
+    """Find patient data in local files and count the people in them."""
+    for path in paths:
+        if not Path(path).exists():
+            fail(f"cannot read {path}: no such file or folder")
+    _scan("files", paths, options={}, db=db, fmt=fmt, out=out, scope=None, allow=None, resolve=None,
+          insecure=False, quiet=quiet, fail_on=fail_on, resume=resume, timeout=timeout, concurrency=concurrency)
+
+
+# ---------------------------------------------------------------- audit and report
+
+
+@app.command("audit")
+def audit(
+    plan_file: Annotated[Path, typer.Argument(metavar="PLAN.toml", help="Organisation profile, scope, targets.")],
+    db: DbOpt = None, fmt: FormatOpt = None, out: OutOpt = None, scope: ScopeOpt = None, allow: AllowOpt = None,
+    resolve: ResolveOpt = None, insecure: InsecureOpt = False, quiet: QuietOpt = False,
+    fail_on: FailOnOpt = "high", resume: ResumeOpt = None, timeout: TimeoutOpt = 900.0,
+    concurrency: ConcurrencyOpt = 4,
+) -> None:
+    """Audit every target of an organisation with every probe that exists; store one scan."""
+    from phileak.assess.summary import assessment_for
+    from phileak.plan import load_plan
+
+    with one_line_errors():
+        plan = load_plan(plan_file)
+        threshold = _severity(fail_on)
+        fmt = _output_format(fmt, out)
+        rules = [*plan.scope.allow, *(allow or [])]
+        request = _request(
+            plan.targets, f"audit {plan_file}", rules, scope, [*plan.options.resolve, *(resolve or [])],
+            insecure or plan.options.insecure, {}, timeout, concurrency, resume, profile=plan.profile(),
+        )
+        report = _run(request, db, quiet)
+        report = report.model_copy(update={"assessment": assessment_for(report)})
+        _emit(report, fmt, out)
+        raise typer.Exit(_exit_code(report, threshold))
+
+
+@app.command("report")
+def report_command(
+    scan_id: Annotated[str | None, typer.Option("--scan", help="Scan id [default: the latest].")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="html|json|jsonl|sarif|csv|table")] = "html",
+    out: OutOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Write the report of a stored scan."""
+    from phileak.assess.summary import assessment_for
+    from phileak.store import Store
+
+    with one_line_errors():
+        fmt = _output_format(fmt, out)
+        if db is not None and "://" not in db and not Path(db).exists():
+            fail(f"no store at {db}")
+        if db is None and not Path("phileak.db").exists():
+            fail("no store at ./phileak.db (run a scan first, or give --db)")
+        store = Store.open(db)
+        try:
+            scan = store.get_scan(scan_id) if scan_id else store.latest_scan()
+            if scan is None:
+                fail(f"no scan {scan_id}" if scan_id else "the store holds no scan yet")
+            report = store.load_report(scan.id)
+        finally:
+            store.close()
+        if scan.command.startswith("audit"):
+            report = report.model_copy(update={"assessment": assessment_for(report)})
+        _emit(report, fmt, out)
+
+
+# ---------------------------------------------------------------- lab
+
+LabDirOpt = Annotated[Path | None, typer.Option("--state-dir", help="[default: $PHILEAK_LAB_DIR or ./.phileak-lab]")]
+
+
+def _print_lab(statuses: list[Any]) -> None:
+    for status in statuses:
+        typer.echo(str(status))
+
+
+@lab_app.command("up")
+def lab_up(state_dir: LabDirOpt = None) -> None:
+    """Start every lab service on loopback and write the audit plan that targets them."""
+    from phileak.lab import Lab
+
+    with one_line_errors():
+        lab = Lab(state_dir)
+        statuses = lab.up()
+        _print_lab(statuses)
+        typer.echo(f"audit plan: {lab.plan_path}")
+        if not any(status.running for status in statuses):
+            raise typer.Exit(EXIT_FINDINGS)
+
+
+@lab_app.command("down")
+def lab_down(state_dir: LabDirOpt = None) -> None:
+    """Stop every lab service."""
+    from phileak.lab import Lab
+
+    with one_line_errors():
+        _print_lab(Lab(state_dir).down())
+
+
+@lab_app.command("status")
+def lab_status(state_dir: LabDirOpt = None) -> None:
+    """Show which lab services run, on which ports."""
+    from phileak.lab import Lab
+
+    with one_line_errors():
+        _print_lab(Lab(state_dir).status())
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
