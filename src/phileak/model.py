@@ -151,11 +151,9 @@ class Finding(BaseModel):
 
     def to_contract(self) -> dict[str, Any]:
         """The finding as a JSON-ready dict, exactly the contract's field set (optional ones when set)."""
-        data = self.model_dump(mode="json", exclude_none=True)
-        data.setdefault("affected_individuals", None)
-        if data.get("evidence") is not None:
-            data["evidence"] = _drop_empty(data["evidence"])
-        return data
+        data = self.model_dump(mode="json")
+        data["evidence"] = _drop_empty(data["evidence"])
+        return {k: v for k, v in data.items() if v is not None or k == "affected_individuals"}
 
 
 def finding_id(probe: str, target: str, kind: str, key: str | tuple[str, ...] = "") -> str:

@@ -49,26 +49,20 @@ def render(fmt: str, report: ScanReport, out: TextIO) -> None:
 
 def render_to_path(fmt: str, report: ScanReport, path: str | os.PathLike[str]) -> None:
     """Write `report` to `path` atomically: into a temporary file beside it, renamed over `path` only once
-    the reporter has finished. On any error nothing is left at `path` (an older file there stays intact)
+    the reporter has finished. On any error `path` is untouched (still absent, or the older file intact)
     and the temporary file is removed. An OSError becomes a one-line InputError. The file is created
     readable by its owner only (mode 0600): a report describes where patient data leaks."""
     reporter = reporter_for(fmt)
     destination = Path(path)
     try:
-        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, before the rename)
-            "w",
-            encoding="utf-8",
-            newline="",
-            dir=destination.parent,
-            prefix=f".{destination.name}.",
-            suffix=".partial",
-            delete=False,
+        descriptor, partial_name = tempfile.mkstemp(
+            dir=destination.parent, prefix=f".{destination.name}.", suffix=".partial"
         )
     except OSError as exc:
         raise InputError(f"cannot write report to {destination}: {exc.strerror or exc}") from None
-    partial = Path(handle.name)
+    partial = Path(partial_name)
     try:
-        with handle:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
             reporter.write(report, handle)
             handle.flush()
             os.fsync(handle.fileno())
