@@ -54,14 +54,18 @@ def prepare(request: ScanRequest) -> Prepared:
     scope = Scope.from_rules(request.scope_rules)
     if request.scope_file is not None:
         scope = scope.merged(Scope.from_file(request.scope_file))
+    resolver = Resolver.parse(request.resolve)
     if scope.is_empty:
-        scope = Scope.from_rules(implicit_scope_rules(request.targets))
-    return Prepared(request, scope, Resolver.parse(request.resolve))
+        scope = Scope.from_rules(implicit_scope_rules(request.targets, resolver))
+    return Prepared(request, scope, resolver)
 
 
-def implicit_scope_rules(targets: Sequence[Target]) -> list[str]:
-    """With no --scope/--allow, the targets named on the command line are the authorised scope, exactly."""
+def implicit_scope_rules(targets: Sequence[Target], resolver: Resolver | None = None) -> list[str]:
+    """With no --scope/--allow, the targets named on the command line are the authorised scope, exactly,
+    and so are the addresses the user pinned names to with --resolve."""
     rules: list[str] = []
+    if resolver is not None:
+        rules.extend(entry.partition("=")[2] for entry in resolver.entries())
     for target in targets:
         if target.probe == "web":
             rules.append(target.ref)
