@@ -62,7 +62,7 @@ def test_id_parts_cannot_collide_by_concatenation() -> None:
 
 def test_contract_serialisation() -> None:
     data = leak(affected_individuals=3).to_contract()
-    assert CONTRACT_FINDING_KEYS <= set(data)
+    assert set(data) >= CONTRACT_FINDING_KEYS
     assert data["severity"] == "critical"
     assert data["data_categories"] == ["email", "health-condition"]
     assert data["recipient"] == {"host": "www.facebook.com", "vendor": "Meta", "category": "advertising"}
@@ -80,7 +80,8 @@ def test_unknown_affected_is_null_and_estimate_is_serialised() -> None:
 
 
 def test_evidence_allows_probe_specific_fields() -> None:
-    finding = leak(evidence=Evidence(excerpt="J*** S****", request={"method": "GET", "host": "www.facebook.com"}))
+    request = {"method": "GET", "host": "www.facebook.com"}
+    finding = leak(evidence=Evidence(excerpt="J*** S****", request=request))
     assert finding.to_contract()["evidence"]["request"]["method"] == "GET"
 
 

@@ -7,11 +7,12 @@ from phileak.targets import parse_target
 @pytest.mark.parametrize(
     ("probe", "text", "ref", "host", "port"),
     [
-        ("web", "https://www.example-health.test/", "https://www.example-health.test/", "www.example-health.test", None),
+        ("web", "https://www.exh.test/", "https://www.exh.test/", "www.exh.test", None),
         ("web", "http://127.0.0.1:8080/a", "http://127.0.0.1:8080/a", "127.0.0.1", 8080),
         ("dicom", "127.0.0.1", "127.0.0.1:104", "127.0.0.1", 104),
-        ("dicom", "pacs.example-health.test:11112", "pacs.example-health.test:11112", "pacs.example-health.test", 11112),
-        ("dicom", "[::1]:4242", "::1:4242", "::1", 4242),
+        ("dicom", "pacs.exh.test:11112", "pacs.exh.test:11112", "pacs.exh.test", 11112),
+        ("dicom", "[::1]:4242", "[::1]:4242", "::1", 4242),
+        ("dicom", "::1", "[::1]:104", "::1", 104),
         ("dicom", "dicom-tls://127.0.0.1:2762", "dicom-tls://127.0.0.1:2762", "127.0.0.1", 2762),
         ("dicom", "http://127.0.0.1:8042", "http://127.0.0.1:8042", "127.0.0.1", 8042),
         ("storage", "s3://exh-reports/lab/", "s3://exh-reports/lab", None, None),

@@ -12,8 +12,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from phileak.errors import InputError
-from phileak.model import ScanReport, ScanStatus, Severity, TargetOutcome
 from phileak.model import Scan as ScanRecord
+from phileak.model import ScanReport, ScanStatus, Severity, TargetOutcome
 from phileak.phi.identity import IdentityHasher
 from phileak.probes import BUILTIN_PROBES, is_built, load_probe
 from phileak.probes.base import Limits, Probe, ScanContext

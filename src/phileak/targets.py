@@ -66,14 +66,19 @@ def _dicom(text: str, opts: dict[str, Any]) -> Target:
         except ValueError as exc:
             raise InputError(f"bad port in DICOM target {text!r}") from exc
         return Target("dicom", text, host=parts.hostname.lower(), port=port, options=opts)
-    host, sep, port_text = text.rpartition(":")
-    if not sep or "]" in port_text:
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port_text = rest.removeprefix(":") or str(DEFAULT_DICOM_PORT)
+    elif text.count(":") > 1:  # a bare IPv6 address
         host, port_text = text, str(DEFAULT_DICOM_PORT)
-    host = host.strip("[]")
+    else:
+        host, _, port_text = text.partition(":")
+        port_text = port_text or str(DEFAULT_DICOM_PORT)
     if not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
         raise InputError(f"not a DICOM target: {text!r} (expected host[:port])")
     port = int(port_text)
-    return Target("dicom", f"{host}:{port}", host=host.lower(), port=port, options=opts)
+    shown = f"[{host}]" if ":" in host else host
+    return Target("dicom", f"{shown}:{port}", host=host.lower(), port=port, options=opts)
 
 
 def _storage(text: str, opts: dict[str, Any]) -> Target:
