@@ -40,8 +40,6 @@ from phileak.store.location import locate
 from phileak.store.migrate import alembic_config, head_revisions
 from phileak.store.schema import metadata
 
-pytest_plugins = ["postgres_server"]  # the `postgres_server` and `postgres_url` fixtures
-
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 

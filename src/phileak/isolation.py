@@ -1,0 +1,296 @@
+"""Hard per-call isolation: run a function in a child process that phileak can kill.
+
+A thread cannot be stopped, so blocking libraries that parse hostile files or talk to hostile peers
+(pynetdicom, pypdfium2, ...) run through `run_isolated`. The child gets phileak's own limits: wall-clock
+(the child is killed), address space (RLIMIT_AS) and the size of the pickled result. Every failure comes
+back as a phileak error with a one-line message scrubbed by phileak.logsafe, never a traceback.
+
+This contains crashes and runaway resource use; it is not a security sandbox (same user, same files).
+Children come from a 'forkserver', so the parent's threads, sockets and database connections are never
+forked. This module imports only phileak.errors at run time: each child imports it, so it must stay light.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import multiprocessing
+import os
+import pickle
+import resource
+import signal
+import struct
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from multiprocessing.context import ForkServerContext, ForkServerProcess
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from phileak.errors import InputError, LimitExceeded, PhileakError, ScopeViolation, TransientError
+
+if TYPE_CHECKING:
+    from phileak.probes.base import Limits
+
+T = TypeVar("T")
+
+_MAX_RAW_MESSAGE = 4000
+_HEADER = struct.Struct("!Q")
+_ENVELOPE_SLACK = 64 * 1024
+_EXIT_GRACE_S = 5.0
+_READ_CHUNK = 1 << 20
+# Errors rebuilt as themselves in the parent, so that e.g. the runner still retries a TransientError.
+_REBUILT: dict[str, type[PhileakError]] = {
+    cls.__name__: cls for cls in (TransientError, LimitExceeded, InputError, PhileakError)
+}
+
+
+class IsolatedFailure(PhileakError):
+    """The isolated function raised an error that is not a phileak error, or its process died."""
+
+
+def _scrubbed_line(text: str) -> str:
+    # Imported here: logsafe is preloaded in the forkserver, and the parent only needs it on failure.
+    from phileak.logsafe import scrub
+
+    return " ".join(scrub(text[:_MAX_RAW_MESSAGE]).split())
+
+
+# ---------------------------------------------------------------- parent side
+
+
+async def run_isolated(fn: Callable[..., T], *args: Any, limits: Limits) -> T:
+    """Run `fn(*args)` (a picklable top-level function) in a child process under `limits`; return its result.
+
+    Raises LimitExceeded when the wall clock (`timeout_s`, the child is killed), the memory limit
+    (`max_memory_mb` as RLIMIT_AS) or the result size (`max_bytes` pickled) is exceeded; a TransientError,
+    LimitExceeded, InputError or ScopeViolation raised by `fn` as the same type; anything else as
+    IsolatedFailure. TypeError if `fn` or `args` cannot be pickled. Cancelling the caller kills the child."""
+    payload = _pickle_call(fn, args)
+    context = _forkserver()
+    reader, writer = context.Pipe(duplex=False)
+    process = context.Process(
+        target=_child_main,
+        args=(writer, payload, limits.max_memory_mb, limits.max_bytes),
+        name="phileak-isolated",
+        daemon=True,
+    )
+    try:
+        process.start()
+    except BaseException:
+        reader.close()
+        raise
+    finally:
+        writer.close()
+    message: bytearray | None = None
+    exitcode: int | None = None
+    try:
+        async with asyncio.timeout(limits.timeout_s):
+            message = await _read_message(reader, limits.max_bytes + _ENVELOPE_SLACK)
+    except TimeoutError:
+        raise LimitExceeded(
+            f"isolated call killed at phileak's wall-clock limit of {limits.timeout_s:g}s"
+        ) from None
+    finally:
+        reader.close()
+        exitcode = await _reap(process, grace_s=_EXIT_GRACE_S if message else 0.0)
+    return cast(T, _result(message, exitcode, limits))
+
+
+def run_isolated_sync(fn: Callable[..., T], *args: Any, limits: Limits) -> T:
+    """`run_isolated` for synchronous code (a worker thread, a script); not inside a running event loop."""
+    return asyncio.run(run_isolated(fn, *args, limits=limits))
+
+
+def _forkserver() -> ForkServerContext:
+    context = multiprocessing.get_context("forkserver")
+    # Children then fork with these already imported. Ignored once the forkserver runs.
+    context.set_forkserver_preload([__name__, "phileak.logsafe"])
+    return context
+
+
+def _pickle_call(fn: Callable[..., Any], args: tuple[Any, ...]) -> bytes:
+    try:
+        return pickle.dumps((fn, args), protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        name = getattr(fn, "__qualname__", type(fn).__name__)
+        raise TypeError(f"run_isolated needs a picklable top-level function and arguments ({name})") from None
+
+
+async def _read_message(reader: Connection, cap: int) -> bytearray | None:
+    """Everything the child writes until it closes the pipe; None past `cap` bytes (the child is killed)."""
+    loop = asyncio.get_running_loop()
+    fd = reader.fileno()
+    os.set_blocking(fd, False)
+    received = bytearray()
+    finished: asyncio.Future[bool] = loop.create_future()
+
+    def on_readable() -> None:
+        while not finished.done():
+            try:
+                chunk = os.read(fd, _READ_CHUNK)
+            except BlockingIOError:
+                return
+            except OSError as exc:
+                finished.set_exception(exc)
+                return
+            received.extend(chunk)
+            if not chunk or len(received) > cap:
+                finished.set_result(not chunk)
+
+    loop.add_reader(fd, on_readable)
+    try:
+        within_cap = await finished
+    finally:
+        loop.remove_reader(fd)
+    return received if within_cap else None
+
+
+async def _reap(process: ForkServerProcess, grace_s: float) -> int | None:
+    """Wait up to `grace_s` for the child to exit, kill it if it has not; return its exit status."""
+    if process.exitcode is None and grace_s > 0:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(grace_s):
+                await _readable(process.sentinel)
+    if process.exitcode is None:
+        process.kill()
+        await _readable(process.sentinel)
+    process.join()
+    exitcode = process.exitcode
+    process.close()
+    return exitcode
+
+
+async def _readable(fd: int) -> None:
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Future[None] = loop.create_future()
+
+    def on_readable() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    loop.add_reader(fd, on_readable)
+    try:
+        await ready
+    finally:
+        loop.remove_reader(fd)
+
+
+def _result(message: bytearray | None, exitcode: int | None, limits: Limits) -> Any:
+    if message is None:
+        raise LimitExceeded(f"isolated result is larger than phileak's limit of {limits.max_bytes} bytes")
+    if len(message) < _HEADER.size or _HEADER.unpack_from(message)[0] != len(message) - _HEADER.size:
+        raise IsolatedFailure(_death_reason(exitcode, limits))
+    kind, value = pickle.loads(memoryview(message)[_HEADER.size :])  # noqa: S301 - written by our own child
+    if kind == "ok":
+        return value
+    if kind == "limit":
+        raise LimitExceeded(value)
+    raise _rebuilt_error(value)
+
+
+def _death_reason(exitcode: int | None, limits: Limits) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            how = f"was killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            how = f"was killed by signal {-exitcode}"
+        return f"isolated process {how} (memory limit {limits.max_memory_mb} MB) before returning a result"
+    return f"isolated process exited with status {exitcode} before returning a result"
+
+
+def _rebuilt_error(info: dict[str, str | None]) -> PhileakError:
+    base, type_name, message = info["base"], info["type"] or "Exception", info["message"] or ""
+    if base == "ScopeViolation":
+        return ScopeViolation(info["subject"] or "?", info["reason"] or "")
+    # Scrubbed in the child with the values it registered, and here with the parent's.
+    text = _scrubbed_line(message)
+    if base in _REBUILT:
+        if type_name != base:
+            text = f"{type_name}: {text}" if text else type_name
+        return _REBUILT[base](text)
+    return IsolatedFailure(f"{type_name}: {text}" if text else type_name)
+
+
+# ---------------------------------------------------------------- child side
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _CappedBuffer(io.BytesIO):
+    def __init__(self, cap: int) -> None:
+        super().__init__()
+        self._cap = cap
+
+    def write(self, data: Any) -> int:
+        if self.tell() + memoryview(data).nbytes > self._cap:
+            raise _TooLarge
+        return super().write(data)
+
+
+def _child_main(writer: Connection, payload: bytes, max_memory_mb: int, max_bytes: int) -> None:
+    # Ctrl-C reaches the whole process group; the parent decides, and kills this process.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Library chatter and tracebacks about hostile input stay out of the terminal and the logs.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    body = _contained_call(payload, max_memory_mb, max_bytes)
+    _write_all(writer.fileno(), _HEADER.pack(len(body)))
+    _write_all(writer.fileno(), body)
+    writer.close()
+
+
+def _write_all(fd: int, data: bytes | memoryview) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _contained_call(payload: bytes, max_memory_mb: int, max_bytes: int) -> bytes | memoryview:
+    """The pickled ("ok", result), ("limit", message) or ("error", details) for the parent."""
+    out_of_memory = too_large = False
+    try:
+        _apply_limits(max_memory_mb)
+        fn, args = pickle.loads(payload)  # noqa: S301 - pickled by our own parent
+        buffer = _CappedBuffer(max_bytes)
+        pickle.dump(("ok", fn(*args)), buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        return buffer.getbuffer()
+    except MemoryError:
+        out_of_memory = True
+    except _TooLarge:
+        too_large = True
+    except BaseException as exc:  # every failure goes back to the parent as data
+        return pickle.dumps(("error", _error_details(exc)))
+    # Outside the except blocks: the traceback, and what its frames held, is freed by now.
+    if out_of_memory:
+        return pickle.dumps(("limit", f"isolated call reached phileak's memory limit of {max_memory_mb} MB"))
+    assert too_large
+    return pickle.dumps(("limit", f"isolated result is larger than phileak's limit of {max_bytes} bytes"))
+
+
+def _apply_limits(max_memory_mb: int) -> None:
+    # A crash must not write a core file full of patient data.
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    limit = max_memory_mb * 1024 * 1024
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _error_details(exc: BaseException) -> dict[str, str | None]:
+    base = next((cls.__name__ for cls in type(exc).__mro__ if cls.__module__ == "phileak.errors"), None)
+    violation = exc if isinstance(exc, ScopeViolation) else None
+    try:
+        message = _scrubbed_line(str(exc))
+    except Exception:
+        message = "<unprintable message>"
+    return {
+        "base": base,
+        "type": type(exc).__name__,
+        "message": message,
+        "subject": violation.subject if violation else None,
+        "reason": violation.reason if violation else None,
+    }

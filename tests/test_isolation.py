@@ -1,0 +1,197 @@
+"""run_isolated: a child process phileak can kill, under its own wall-clock, memory and size limits."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import resource
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from phileak import logsafe
+from phileak.errors import LimitExceeded, ScopeViolation, TransientError
+from phileak.isolation import IsolatedFailure, run_isolated, run_isolated_sync
+from phileak.probes.base import Limits
+
+LIMITS = Limits(timeout_s=60.0, max_memory_mb=256, max_bytes=1024 * 1024)
+
+
+# Top-level functions: the child imports this module to find them.
+
+
+def add(a: int, b: int) -> dict[str, int]:
+    return {"sum": a + b, "pid": os.getpid()}
+
+
+def allocate_gigabytes(count: int) -> int:
+    block = bytearray(count * 1024 * 1024 * 1024)
+    return len(block)
+
+
+def allocate_gradually() -> int:
+    blocks = []
+    while True:
+        blocks.append(bytearray(16 * 1024 * 1024))
+
+
+def sleep_forever(pid_file: str) -> None:
+    Path(pid_file).write_text(str(os.getpid()))
+    time.sleep(600)
+
+
+def raise_value_error() -> None:
+    raise ValueError("bad header\nsecond line of detail")
+
+
+def raise_with_identifiers() -> None:
+    logsafe.register("Jane Example")  # registered in the child only: the parent never sees the value
+    raise ValueError("patient Jane Example <jane.example@example.test> has no study")
+
+
+class Unprintable(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("no")
+
+
+def raise_unprintable() -> None:
+    raise Unprintable
+
+
+def raise_transient() -> None:
+    raise TransientError("connection reset by peer")
+
+
+def raise_scope_violation() -> None:
+    raise ScopeViolation("https://elsewhere.test/", "redirect outside the scope")
+
+
+def return_bytes(size: int) -> bytes:
+    return b"x" * size
+
+
+def die_by_signal() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def child_limits() -> tuple[int, int]:
+    return resource.getrlimit(resource.RLIMIT_AS)[0], resource.getrlimit(resource.RLIMIT_CORE)[0]
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+async def test_returns_the_value_from_another_process() -> None:
+    result = await run_isolated(add, 2, 3, limits=LIMITS)
+    assert result["sum"] == 5
+    assert result["pid"] != os.getpid()
+
+
+async def test_child_runs_under_the_memory_limit_without_core_dumps() -> None:
+    address_space, core = await run_isolated(child_limits, limits=LIMITS)
+    assert address_space == 256 * 1024 * 1024
+    assert core == 0
+
+
+async def test_allocating_4_gb_under_256_mb_is_a_limit_and_the_parent_lives() -> None:
+    started = time.monotonic()
+    with pytest.raises(LimitExceeded, match="memory limit of 256 MB"):
+        await run_isolated(allocate_gigabytes, 4, limits=LIMITS)
+    assert time.monotonic() - started < 30
+    assert (await run_isolated(add, 1, 1, limits=LIMITS))["sum"] == 2
+
+
+async def test_gradual_allocation_hits_the_memory_limit() -> None:
+    with pytest.raises(LimitExceeded, match="memory limit"):
+        await run_isolated(allocate_gradually, limits=LIMITS)
+
+
+async def test_sleeping_child_is_killed_at_the_timeout(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    started = time.monotonic()
+    with pytest.raises(LimitExceeded, match="wall-clock limit of 1s"):
+        await run_isolated(sleep_forever, str(pid_file), limits=Limits(timeout_s=1.0))
+    assert time.monotonic() - started < 30
+    assert _gone(int(pid_file.read_text()))
+
+
+async def test_cancelling_the_caller_kills_the_child(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    task = asyncio.create_task(run_isolated(sleep_forever, str(pid_file), limits=LIMITS))
+    for _ in range(300):
+        if pid_file.exists() and pid_file.read_text():
+            break
+        await asyncio.sleep(0.1)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert _gone(int(pid_file.read_text()))
+
+
+async def test_raising_child_gives_a_clean_one_line_error() -> None:
+    with pytest.raises(IsolatedFailure) as caught:
+        await run_isolated(raise_value_error, limits=LIMITS)
+    message = str(caught.value)
+    assert message.startswith("ValueError")
+    assert "\n" not in message
+    assert "Traceback" not in message
+
+
+async def test_raising_child_message_is_scrubbed_with_the_childs_registered_values() -> None:
+    with pytest.raises(IsolatedFailure) as caught:
+        await run_isolated(raise_with_identifiers, limits=LIMITS)
+    message = str(caught.value)
+    assert message.startswith("ValueError: patient ")
+    assert "Jane" not in message
+    assert "jane.example@example.test" not in message
+    assert "has no study" in message
+
+
+async def test_unprintable_exception_still_comes_back_clean() -> None:
+    with pytest.raises(IsolatedFailure, match="Unprintable: <unprintable message>"):
+        await run_isolated(raise_unprintable, limits=LIMITS)
+
+
+async def test_phileak_errors_keep_their_type() -> None:
+    with pytest.raises(TransientError):
+        await run_isolated(raise_transient, limits=LIMITS)
+    with pytest.raises(ScopeViolation) as caught:
+        await run_isolated(raise_scope_violation, limits=LIMITS)
+    assert caught.value.subject == "https://elsewhere.test/"
+    assert caught.value.reason == "redirect outside the scope"
+
+
+async def test_result_larger_than_max_bytes_is_a_limit() -> None:
+    small = Limits(timeout_s=60.0, max_bytes=10_000)
+    assert len(await run_isolated(return_bytes, 1_000, limits=small)) == 1_000
+    with pytest.raises(LimitExceeded, match="10000 bytes"):
+        await run_isolated(return_bytes, 100_000, limits=small)
+
+
+async def test_child_killed_by_a_signal_is_reported() -> None:
+    with pytest.raises(IsolatedFailure, match="SIGKILL"):
+        await run_isolated(die_by_signal, limits=LIMITS)
+
+
+async def test_several_isolated_calls_run_at_once() -> None:
+    results = await asyncio.gather(*(run_isolated(add, n, n, limits=LIMITS) for n in range(6)))
+    assert [r["sum"] for r in results] == [2 * n for n in range(6)]
+    assert len({r["pid"] for r in results}) == 6
+
+
+async def test_unpicklable_function_is_refused_in_the_parent() -> None:
+    with pytest.raises(TypeError, match="picklable"):
+        await run_isolated(lambda: 1, limits=LIMITS)
+
+
+def test_sync_variant() -> None:
+    assert run_isolated_sync(add, 20, 22, limits=LIMITS)["sum"] == 42
+    with pytest.raises(LimitExceeded):
+        run_isolated_sync(allocate_gigabytes, 4, limits=LIMITS)
