@@ -89,7 +89,7 @@ def _configure_logging(verbose: bool) -> None:
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     from phileak.logsafe import scrub
 
-    stderr.print(f"phileak: error: {scrub(message)}", markup=False, highlight=False)
+    typer.echo(f"phileak: error: {scrub(message)}", err=True)
     raise typer.Exit(code)
 
 
@@ -183,7 +183,7 @@ def _run(request: Any, db: str | None, quiet: bool) -> ScanReport:
     except KeyboardInterrupt:
         latest = store.latest_scan()
         scan_id = latest.id if latest else "?"
-        stderr.print(f"phileak: interrupted; findings so far are kept in scan {scan_id} (--resume {scan_id})")
+        typer.echo(f"phileak: interrupted; findings so far are kept in scan {scan_id} (--resume {scan_id})", err=True)
         raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:
         store.close()
@@ -222,7 +222,7 @@ def _emit(report: ScanReport, fmt: str, out: Path | None) -> None:
         render(fmt, report, sys.stdout)
     else:
         render_to_path(fmt, report, out)
-        stderr.print(f"phileak: wrote {fmt} report to {out}", highlight=False)
+        typer.echo(f"phileak: wrote {fmt} report to {out}", err=True)
 
 
 def _severity(text: str) -> Severity:

@@ -41,7 +41,7 @@ def parse_target(probe: str, text: str, options: Mapping[str, Any] | None = None
     if probe == "web":
         return _web(text, opts)
     if probe in ("har", "files"):
-        return Target(probe, str(Path(text)), options=opts)
+        return Target(probe, str(Path(text).expanduser().resolve()), options=opts)
     if probe == "dicom":
         return _dicom(text, opts)
     if probe == "storage":
