@@ -1,0 +1,101 @@
+"""The PHI engine's shared vocabulary: documents in, detections and people out.
+
+Detectors are declarative (a pattern or a term list, a validator, context words), so the engine can compile all
+of them into one multi-pattern pass (hyperscan for patterns, Aho-Corasick for vocabularies) instead of running
+one regex per detector. Nothing here holds a raw identifier beyond the in-memory text being analysed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from phileak.model import DataCategory
+
+IDENTIFIER_CATEGORIES: frozenset[DataCategory] = frozenset(
+    {
+        DataCategory.PERSON_NAME, DataCategory.EMAIL, DataCategory.PHONE, DataCategory.FAX,
+        DataCategory.DATE_OF_BIRTH, DataCategory.DATE, DataCategory.ADDRESS, DataCategory.SSN, DataCategory.FR_NIR,
+        DataCategory.MRN, DataCategory.HEALTH_PLAN_ID, DataCategory.ACCOUNT_NUMBER, DataCategory.LICENCE_NUMBER,
+        DataCategory.DEVICE_ID, DataCategory.IP_ADDRESS, DataCategory.URL, DataCategory.BIOMETRIC,
+        DataCategory.PHOTO,
+    }
+)
+HEALTH_CATEGORIES: frozenset[DataCategory] = frozenset(
+    {
+        DataCategory.HEALTH_CONDITION, DataCategory.LAB_RESULT, DataCategory.MEDICATION, DataCategory.PROCEDURE,
+        DataCategory.PROVIDER_NAME, DataCategory.SEARCH_TERM, DataCategory.LOGIN_STATE,
+        DataCategory.MEDICAL_IMAGE,
+    }
+)
+# Provider identifiers identify clinicians, not patients: context, not a patient identifier.
+PROVIDER_CATEGORIES: frozenset[DataCategory] = frozenset({DataCategory.NPI, DataCategory.DEA})
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A piece of text with what structure says about it: a CSV header, a JSON key path, a query parameter
+    name, a DICOM keyword, a form field's name/autocomplete. `where` locates it for evidence (never a value)."""
+
+    text: str
+    label: str | None = None
+    where: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """What an extractor produces and the engine reads. `name` (a file name or object key) is analysed too."""
+
+    segments: Sequence[Segment]
+    name: str | None = None
+    source: str | None = None  # "pdf", "csv", "json", "dicom", "query", "html", ...
+
+
+@dataclass(frozen=True, slots=True)
+class PatternSpec:
+    """A regex detector. `regex` must compile with both Python `re` and hyperscan (no lookaround, no
+    backreferences). With `needs_context`, a hit counts only when the segment label or nearby words say so."""
+
+    name: str
+    category: DataCategory
+    regex: str
+    validate: Callable[[str], bool] | None = None
+    needs_context: bool = False
+    context: tuple[str, ...] = ()
+    confidence: float = 0.9
+    case_insensitive: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class VocabularySpec:
+    """A term-list detector (conditions, medications, names …), matched case-insensitively on word boundaries.
+    `source` says where the terms come from (package, public-domain list), for docs/vocabularies.md."""
+
+    name: str
+    category: DataCategory
+    terms: Callable[[], Iterable[str]]
+    source: str
+    needs_context: bool = False
+    context: tuple[str, ...] = ()
+    confidence: float = 0.8
+    min_length: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """One detected value: category, position in the document, and how sure. The value itself is not kept."""
+
+    category: DataCategory
+    detector: str
+    segment: int  # index into Document.segments; -1 for Document.name
+    start: int
+    end: int
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRecord:
+    """One person seen in a document, as keyed hashes only (phi.identity.IdentityHasher). Several attribute
+    hashes let the people counter link sightings identified differently (MRN here, name + DOB there)."""
+
+    key: str  # the strongest person key (IdentityHasher.person)
+    attributes: frozenset[tuple[str, str]] = field(default_factory=frozenset)  # (kind, keyed hash)
