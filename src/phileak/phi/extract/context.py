@@ -1,0 +1,58 @@
+"""What every format extractor gets besides the bytes, and what an extraction hands back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+
+from phileak.phi.extract.errors import ExtractionLimitExceeded
+from phileak.phi.extract.limits import Budget, ExtractLimits
+from phileak.phi.spec import Document, Segment
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A part of an input that could not be read (a corrupt or encrypted archive member, a malformed NDJSON
+    line) while the rest was. `where` locates it like Segment.where; `reason` never quotes content."""
+
+    where: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractedDocument(Document):
+    """A Document plus the parts of the input that were skipped, each with a one-line reason."""
+
+    skipped: tuple[Skipped, ...] = ()
+
+
+NestedExtractor = Callable[["Context", bytes, str], Iterator[Segment]]
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """One level of an extraction: the input's name, its archive depth, the shared budget and skip list."""
+
+    limits: ExtractLimits
+    budget: Budget
+    name: str | None
+    depth: int
+    skipped: list[Skipped]
+    extract_nested: NestedExtractor
+    where_prefix: str = ""
+
+    def nested(self, data: bytes, member: str) -> Iterator[Segment]:
+        """Segments of an archive member, sniffed and extracted like a file of its own, `where` prefixed with
+        `member`. A malformed member is recorded as skipped; a limit ends the whole extraction."""
+        return self.extract_nested(self, data, member)
+
+    def inside(self, member: str) -> Context:
+        depth = self.depth + 1
+        if depth > self.limits.max_nesting_depth:
+            raise ExtractionLimitExceeded(
+                "max_nesting_depth", f"archives nested more than {self.limits.max_nesting_depth} deep"
+            )
+        return replace(self, name=member, depth=depth, where_prefix=f"{self.where_prefix}{member}: ")
+
+    def skip(self, where: str, reason: str) -> None:
+        self.skipped.append(Skipped(where=f"{self.where_prefix}{where}", reason=reason))
