@@ -101,10 +101,18 @@ def run_isolated_sync(fn: Callable[..., T], *args: Any, limits: Limits) -> T:
     return asyncio.run(run_isolated(fn, *args, limits=limits))
 
 
+_PRELOAD: list[str] = [__name__, "phileak.logsafe"]
+
+
+def preload(*modules: str) -> None:
+    """Import these modules once in the forkserver, so each isolated child starts with them loaded (a probe
+    calls this at import time). Only effective before the first isolated call of the process starts the server."""
+    _PRELOAD.extend(module for module in modules if module not in _PRELOAD)
+
+
 def _forkserver() -> ForkServerContext:
     context = multiprocessing.get_context("forkserver")
-    # Children then fork with these already imported. Ignored once the forkserver runs.
-    context.set_forkserver_preload([__name__, "phileak.logsafe"])
+    context.set_forkserver_preload(list(_PRELOAD))
     return context
 
 
