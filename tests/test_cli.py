@@ -14,9 +14,9 @@ import pytest
 from phileak import __version__
 
 TESTS = Path(__file__).parent
-# Runs the CLI with the planted probe standing in for the (not yet built) files probe.
-WITH_PLANTED = (
-    "import sys, phileak.probes as p; p.BUILTIN_PROBES['files'] = 'planted_probe:PlantedProbe'; "
+# Runs the CLI with some built-in probes replaced: the planted probe for `files`, or None ("not built").
+WITH_PROBES = (
+    "import json, os, sys, phileak.probes as p; p.BUILTIN_PROBES.update(json.loads(os.environ['TEST_PROBES'])); "
     "from phileak.cli import main; sys.argv[0] = 'phileak'; main()"
 )
 
@@ -28,11 +28,17 @@ PLANTED = [
 ]
 
 
-def phileak(*args: str, cwd: Path, planted: bool = False) -> subprocess.CompletedProcess[str]:
+def phileak(
+    *args: str, cwd: Path, planted: bool = False, probes: dict[str, str | None] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PHILEAK_KEY_DIR": str(cwd / "keys"), "COLUMNS": "200"}
+    replaced = dict(probes or {})
     if planted:
+        replaced["files"] = "planted_probe:PlantedProbe"
+    if replaced:
         env["PYTHONPATH"] = os.pathsep.join([str(TESTS), env.get("PYTHONPATH", "")])
-        command = [sys.executable, "-c", WITH_PLANTED, *args]
+        env["TEST_PROBES"] = json.dumps(replaced)
+        command = [sys.executable, "-c", WITH_PROBES, *args]
     else:
         command = [sys.executable, "-m", "phileak.cli", *args]
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
@@ -70,7 +76,8 @@ def test_version(tmp_path: Path) -> None:
     ],
 )
 def test_usage_and_input_errors_exit_2_with_one_line(tmp_path: Path, args: list[str], message: str) -> None:
-    result = phileak(*args, cwd=tmp_path)
+    unbuilt: dict[str, str | None] = {"web": None, "dicom": None, "storage": None, "har": None}
+    result = phileak(*args, cwd=tmp_path, probes=unbuilt)
     assert result.returncode == 2, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and message in lines[0], result.stderr
@@ -107,7 +114,8 @@ def test_audit_with_unbuilt_probes_stores_one_scan_and_reports_refusals(tmp_path
         '[[web]]\nurl = "https://www.elsewhere.test/"\n'
         '[[dicom]]\ntarget = "127.0.0.1:4242"\n',
     )
-    result = phileak("audit", str(plan), "--format", "json", cwd=tmp_path)
+    unbuilt: dict[str, str | None] = {"web": None, "dicom": None}
+    result = phileak("audit", str(plan), "--format", "json", cwd=tmp_path, probes=unbuilt)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     outcomes = {(o["probe"], o["target"]): o for o in report["outcomes"]}
@@ -120,7 +128,7 @@ def test_audit_with_unbuilt_probes_stores_one_scan_and_reports_refusals(tmp_path
     assert report["assessment"]["affected_individuals"] == 0
     assert report["scan"]["id"]
 
-    html = phileak("report", "--format", "html", "--out", "r.html", cwd=tmp_path)
+    html = phileak("report", "--format", "html", "--out", "r.html", cwd=tmp_path, probes=unbuilt)
     assert html.returncode == 0, html.stderr
     assert "www.elsewhere.test" in (tmp_path / "r.html").read_text()
 

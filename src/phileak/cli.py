@@ -271,9 +271,17 @@ def scan_har(
 
 @scan_app.command("dicom")
 def scan_dicom(
-    targets: Annotated[list[str] | None, typer.Argument(help="host[:port], dicom-tls://, http(s)://")] = None,
-    from_nmap: Annotated[Path | None, typer.Option("--from-nmap", help="nmap XML output.")] = None,
+    targets: Annotated[
+        list[str] | None, typer.Argument(help="host[:port], CIDR, dicom-tls://host:port, http(s)://host:port")
+    ] = None,
+    from_nmap: Annotated[
+        Path | None, typer.Option("--from-nmap", help="nmap XML, masscan JSON/list output, or a plain list.")
+    ] = None,
     level: Annotated[str, typer.Option("--level", help="passive|standard|intrusive")] = "standard",
+    http_side: Annotated[
+        bool, typer.Option("--http-side", help="Also check Orthanc REST, DICOMweb and viewers on HTTP ports.")
+    ] = False,
+    max_hosts: Annotated[int, typer.Option("--max-hosts", help="Addresses all CIDRs may expand to.")] = 65_536,
     db: DbOpt = None, fmt: FormatOpt = None, out: OutOpt = None, scope: ScopeOpt = None, allow: AllowOpt = None,
     resolve: ResolveOpt = None, insecure: InsecureOpt = False, quiet: QuietOpt = False,
     fail_on: FailOnOpt = "high", resume: ResumeOpt = None, timeout: TimeoutOpt = 300.0,
@@ -284,9 +292,42 @@ def scan_dicom(
         fail(f"unknown --level '{level}' (passive|standard|intrusive)")
     if not targets and from_nmap is None:
         fail("give at least one DICOM target or --from-nmap FILE")
-    _scan("dicom", targets or [], options={"level": level, "from_nmap": from_nmap}, db=db, fmt=fmt, out=out,
+    with one_line_errors():
+        expanded = _dicom_targets(targets or [], from_nmap, allow, scope, max_hosts, http_side)
+    _scan("dicom", expanded, options={"level": level, "http_side": http_side}, db=db, fmt=fmt, out=out,
           scope=scope, allow=allow, resolve=resolve, insecure=insecure, quiet=quiet, fail_on=fail_on,
           resume=resume, timeout=timeout, concurrency=concurrency)
+
+
+def _dicom_targets(
+    texts: list[str], from_nmap: Path | None, allow: list[str] | None, scope_file: Path | None, max_hosts: int,
+    http_side: bool,
+) -> list[str]:
+    """Input files and CIDRs become host:port targets; a CIDR expands only to addresses inside the scope."""
+    from phileak.probes import is_built
+    from phileak.probes.dicom.inputs import expand_all, load_targets
+    from phileak.scope import Scope
+
+    if not is_built("dicom"):
+        return texts
+    raw = [*texts, *(load_targets(from_nmap, include_http=http_side) if from_nmap else [])]
+    scope = Scope.from_rules(allow or [])
+    if scope_file is not None:
+        scope = scope.merged(Scope.from_file(scope_file))
+    if scope.is_empty:
+        scope = Scope.from_rules(_dicom_hosts(raw))
+    return expand_all(raw, scope, max_hosts=max_hosts, include_http=http_side)
+
+
+def _dicom_hosts(texts: list[str]) -> list[str]:
+    hosts = []
+    for text in texts:
+        if "/" in text and "://" not in text:
+            hosts.append(text)
+        else:
+            target = parse_target("dicom", text)
+            hosts.append(target.host or "")
+    return [host for host in hosts if host]
 
 
 @scan_app.command("storage")

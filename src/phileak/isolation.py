@@ -101,7 +101,7 @@ def run_isolated_sync(fn: Callable[..., T], *args: Any, limits: Limits) -> T:
     return asyncio.run(run_isolated(fn, *args, limits=limits))
 
 
-_PRELOAD: list[str] = [__name__, "phileak.logsafe"]
+_PRELOAD: list[str] = ["__main__", __name__, "phileak.logsafe"]
 
 
 def preload(*modules: str) -> None:

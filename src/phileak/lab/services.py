@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from phileak.lab.dicom_services import DICOM_SERVICES
 from phileak.lab.plan import LAB_DOMAIN
 from phileak.lab.service import HttpReady, LabService, PlanFragment, Runtime
 from phileak.lab.www.content import install_site, write_exports
@@ -40,4 +41,4 @@ WWW = LabService(
     stop_timeout=5.0,
 )
 
-SERVICES: list[LabService] = [WWW]
+SERVICES: list[LabService] = [WWW, *DICOM_SERVICES]

@@ -10,7 +10,7 @@ from phileak.probes.base import Probe
 BUILTIN_PROBES: dict[str, str | None] = {
     "web": None,
     "har": None,
-    "dicom": None,
+    "dicom": "phileak.probes.dicom.probe:DicomProbe",
     "storage": None,
     "files": None,
 }
