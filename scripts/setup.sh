@@ -2,7 +2,7 @@
 # Prepare this machine for phileak: Debian packages, then the project's virtualenv (.venv).
 # Idempotent and non-interactive: apt runs only when a package is missing, pip only when pyproject.toml changed.
 #   scripts/setup.sh [--test]   what the test suite needs (default)
-#   scripts/setup.sh --demo     plus the lab's peers: chromium, orthanc (+ DICOMweb plugin), dcmtk
+#   scripts/setup.sh --demo     plus what only the demo needs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,8 +17,8 @@ step() { printf 'setup: %s\n' "$*"; }
 
 export DEBIAN_FRONTEND=noninteractive
 base_packages=(python3 python3-venv make)
-test_packages=(postgresql iproute2 util-linux openssl)
-demo_packages=(chromium orthanc orthanc-dicomweb dcmtk)
+test_packages=(postgresql iproute2 util-linux openssl orthanc orthanc-dicomweb dcmtk fonts-dejavu-core)
+demo_packages=(chromium)
 wanted=("${base_packages[@]}" "${test_packages[@]}")
 if [ "$mode" = demo ]; then wanted+=("${demo_packages[@]}"); fi
 

@@ -9,7 +9,7 @@ from phileak.probes.base import Probe
 
 BUILTIN_PROBES: dict[str, str | None] = {
     "web": None,
-    "har": None,
+    "har": "phileak.probes.har.probe:HarProbe",
     "dicom": "phileak.probes.dicom.probe:DicomProbe",
     "storage": None,
     "files": None,
