@@ -258,13 +258,16 @@ def scan_web(
 def scan_har(
     files: Annotated[list[str], typer.Argument(help="HAR files (mobile/app captures; mitmproxy dumps too).")],
     canary_file: Annotated[Path | None, typer.Option("--canary-file", help="Canary identity used.")] = None,
+    first_party: Annotated[
+        str | None, typer.Option("--first-party", help="The site's own host [default: the most-visited].")
+    ] = None,
     db: DbOpt = None, fmt: FormatOpt = None, out: OutOpt = None, scope: ScopeOpt = None, allow: AllowOpt = None,
     resolve: ResolveOpt = None, insecure: InsecureOpt = False, quiet: QuietOpt = False,
     fail_on: FailOnOpt = "high", resume: ResumeOpt = None, timeout: TimeoutOpt = 300.0,
     concurrency: ConcurrencyOpt = 4,
 ) -> None:
     """Find patient data sent to third parties in recorded traffic."""
-    _scan("har", files, options={"canary_file": canary_file}, db=db, fmt=fmt, out=out, scope=scope, allow=allow,
+    _scan("har", files, options={"canary_file": canary_file, "first_party": first_party}, db=db, fmt=fmt, out=out, scope=scope, allow=allow,
           resolve=resolve, insecure=insecure, quiet=quiet, fail_on=fail_on, resume=resume, timeout=timeout,
           concurrency=concurrency)
 
