@@ -267,7 +267,8 @@ def scan_har(
     concurrency: ConcurrencyOpt = 4,
 ) -> None:
     """Find patient data sent to third parties in recorded traffic."""
-    _scan("har", files, options={"canary_file": canary_file, "first_party": first_party}, db=db, fmt=fmt, out=out, scope=scope, allow=allow,
+    options = {"canary_file": canary_file, "first_party": first_party}
+    _scan("har", files, options=options, db=db, fmt=fmt, out=out, scope=scope, allow=allow,
           resolve=resolve, insecure=insecure, quiet=quiet, fail_on=fail_on, resume=resume, timeout=timeout,
           concurrency=concurrency)
 
