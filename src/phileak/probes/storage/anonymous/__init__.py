@@ -1,0 +1,56 @@
+"""What a stranger can do with a bucket: unsigned requests only, never a write. One module per provider.
+
+Each answer is tri-state: True (shown by a request that succeeded), False (refused in a way the provider's
+semantics make definite), None (unknown: not testable, or an answer that means different things on different
+servers, e.g. 403 for an absent bucket on SeaweedFS and Azurite)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from phileak.probes.storage.location import Provider
+
+PUBLIC_GROUPS = {
+    "http://acs.amazonaws.com/groups/global/AllUsers": "AllUsers",
+    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers": "AuthenticatedUsers",
+}
+WRITE_PERMISSIONS = frozenset({"WRITE", "WRITE_ACP", "FULL_CONTROL"})
+READ_PERMISSIONS = frozenset({"READ", "FULL_CONTROL"})
+
+
+@dataclass(frozen=True)
+class AnonymousView:
+    provider: Provider
+    exists: bool | None = None
+    listable: bool | None = None
+    readable: bool | None = None
+    acl_readable: bool | None = None
+    writable_by_config: bool | None = None
+    public_grants: tuple[str, ...] | None = None  # "AllUsers:READ", … when the ACL could be read
+    access_level: str | None = None  # azure: container | blob | none-anonymous
+    checks: Mapping[str, str] = field(default_factory=dict)  # check -> "HTTP 403 AccessDenied"
+    notes: tuple[str, ...] = ()
+
+    @property
+    def exposed(self) -> bool:
+        return bool(self.listable or self.readable)
+
+
+def public_grants(grants: object) -> tuple[str, ...]:
+    """`Group:PERMISSION` for each ACL grant to everyone or to any authenticated AWS user."""
+    found: list[str] = []
+    for grant in grants if isinstance(grants, list) else []:
+        grantee = grant.get("Grantee", {}) if isinstance(grant, dict) else {}
+        group = PUBLIC_GROUPS.get(str(grantee.get("URI", "")))
+        if group:
+            found.append(f"{group}:{grant.get('Permission', '?')}")
+    return tuple(sorted(set(found)))
+
+
+def grants_write(grants: tuple[str, ...]) -> bool:
+    return any(grant.partition(":")[2] in WRITE_PERMISSIONS for grant in grants)
+
+
+def grants_read(grants: tuple[str, ...]) -> bool:
+    return any(grant.partition(":")[2] in READ_PERMISSIONS for grant in grants)

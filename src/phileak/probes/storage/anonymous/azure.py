@@ -1,0 +1,69 @@
+"""The stranger's view of an Azure Blob container: List Blobs, a ranged Get Blob, Get Container ACL, unsigned.
+
+Access levels: "container" lets anyone list and read; "blob" lets anyone read a blob whose name they know, but not
+list; private allows neither. Without a blob name, "blob" access cannot be told from private (probe_key option).
+ContainerNotFound is definite; Azurite and Azure also answer 403/404 without that code, which stays unknown."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from phileak.probes.storage.anonymous import AnonymousView
+from phileak.probes.storage.stores import StoreError
+from phileak.probes.storage.stores.azure import HEADERS, AzureStore, container_url, error_code
+
+_ABSENT = ("ContainerNotFound",)
+
+
+async def probe(store: AzureStore, probe_keys: Sequence[str] = ()) -> AnonymousView:
+    location = store.location
+    checks: dict[str, str] = {}
+    notes: list[str] = []
+    exists: bool | None = None
+    listable: bool | None
+    first_key: str | None = None
+    try:
+        page = await store.list_page(location.prefix, None, page_size=1)
+        listable, exists = True, True
+        checks["list"] = "HTTP 200"
+        first_key = page.objects[0].key if page.objects else None
+    except StoreError as exc:
+        checks["list"] = exc.summary
+        listable = False if exc.status in (401, 403, 404) else None
+        if exc.code in _ABSENT:
+            exists = False
+    readable: bool | None = False if exists is False else None
+    for key in [*probe_keys, *([first_key] if first_key else [])][:3]:
+        try:
+            await store.read(key, 0, 0, max_bytes=64 * 1024)
+        except StoreError as exc:
+            checks["read"] = exc.summary
+            if exc.status == 416:
+                readable = True
+                break
+            if exc.status in (401, 403) or (exc.status == 404 and exc.code != "BlobNotFound"):
+                readable = False
+            continue
+        checks["read"] = "HTTP 206"
+        readable = True
+        break
+    if readable:
+        exists = True
+    response = await store.http.get(
+        f"{container_url(location)}?restype=container&comp=acl", headers=HEADERS, max_bytes=256 * 1024
+    )
+    checks["acl"] = f"HTTP {response.status}" + (f" {error_code(response)}" if response.status != 200 else "")
+    acl_readable = response.status == 200 if response.status in (200, 401, 403, 404) else None
+    level = "container" if listable else "blob" if readable else "none-anonymous" if readable is False else None
+    if readable is None and not listable:
+        notes.append("not listable; blob-level public access needs a blob name to test (probe_key)")
+    return AnonymousView(
+        provider="azure",
+        exists=exists,
+        listable=listable,
+        readable=readable,
+        acl_readable=acl_readable,
+        access_level=level,
+        checks=checks,
+        notes=tuple(notes),
+    )

@@ -1,0 +1,341 @@
+"""Keys and contents of an exposed bucket through the PHI engine, streaming: keys are analysed page by page as
+the listing goes, objects are read (ranged, byte-capped), extracted and analysed in small batches by a few
+workers, and only tallies, hashes and redacted snippets are kept.
+
+Findings per object while few objects hold PHI; past PER_OBJECT_LIMIT, one finding per top-level prefix instead
+(a report with thousands of findings for one bucket buries the exposure, and per-prefix tallies still say where
+the data is and how much)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from phileak.errors import LimitExceeded, TransientError
+from phileak.model import DataCategory, Severity
+from phileak.phi.extract import ExtractLimits
+from phileak.phi.identity import IdentityHasher
+from phileak.phi.spec import Document
+from phileak.probes.storage.content import Extractor, PeopleTally, PhiAdapter, PhiResult, readable_key, shown_key
+from phileak.probes.storage.sample import top_prefix
+from phileak.probes.storage.stores import ObjectInfo, ObjectStore, StoreError
+
+PER_OBJECT_LIMIT = 25
+EXAMPLES = 3
+KEY_BATCH = 500
+READ_BATCH = 64
+WORKERS = 2
+READS_IN_FLIGHT = 16
+MAX_CONSECUTIVE_DENIED = 5
+MAX_CONSECUTIVE_FAILURES = 20
+WHOLE_FILE_TYPES = frozenset({".pdf", ".zip", ".docx", ".xlsx", ".gz", ".tgz", ".tar", ".bz2", ".xz", ".dcm", ".7z"})
+_SEVERITY_ORDER = {s: s.rank for s in Severity}
+
+
+def object_id(hasher: IdentityHasher, ref: str, key: str) -> str:
+    """A keyed, stable id for an object (its key may be patient data): HMAC of the key's bytes in hex."""
+    return hasher.hash("url", f"{ref} {key.encode('utf-8', 'surrogatepass').hex()}")
+
+
+@dataclass
+class Hit:
+    """One object (or key) with PHI, as a finding will show it."""
+
+    object_id: str
+    shown_key: str
+    prefix: str
+    size: int | None
+    result: PhiResult
+
+
+@dataclass
+class Aggregate:
+    """Objects (or keys) with PHI under one top-level prefix."""
+
+    shown_prefix: str
+    objects: int = 0
+    total_bytes: int = 0
+    categories: set[DataCategory] = field(default_factory=set)
+    severity: Severity = Severity.INFO
+    phi: int = 0
+    person_keys: set[str] = field(default_factory=set)
+    examples: list[str] = field(default_factory=list)  # redacted keys
+    excerpts: list[str] = field(default_factory=list)
+
+    def add(self, hit: Hit) -> None:
+        self.objects += 1
+        self.total_bytes += hit.size or 0
+        self.categories |= hit.result.categories
+        self.phi += hit.result.is_phi
+        if hit.result.severity.rank > self.severity.rank:
+            self.severity = hit.result.severity
+        if len(self.person_keys) < 1_000_000:
+            self.person_keys.update(hit.result.person_keys)
+        if len(self.examples) < EXAMPLES:
+            self.examples.append(hit.shown_key)
+        if hit.result.excerpt and len(self.excerpts) < EXAMPLES:
+            self.excerpts.append(hit.result.excerpt)
+
+
+@dataclass
+class HitLog:
+    """Per-object hits until there are too many, and per-prefix aggregates all along."""
+
+    hits: list[Hit] = field(default_factory=list)
+    aggregates: dict[str, Aggregate] = field(default_factory=dict)
+    count: int = 0
+    categories: set[DataCategory] = field(default_factory=set)
+    worst: Severity = Severity.INFO
+
+    def add(self, hit: Hit, shown_prefix: str) -> None:
+        self.count += 1
+        self.categories |= hit.result.categories
+        if hit.result.severity.rank > self.worst.rank:
+            self.worst = hit.result.severity
+        if self.count <= PER_OBJECT_LIMIT:
+            self.hits.append(hit)
+        else:
+            self.hits.clear()
+        self.aggregates.setdefault(hit.prefix, Aggregate(shown_prefix)).add(hit)
+
+    @property
+    def aggregated(self) -> bool:
+        return self.count > PER_OBJECT_LIMIT
+
+
+@dataclass
+class ContentStats:
+    read: int = 0
+    bytes_read: int = 0
+    with_phi: int = 0
+    analysed: int = 0
+    skipped_too_large: int = 0
+    empty: int = 0
+    size_mismatch: int = 0
+    denied: int = 0
+    unreadable: dict[str, int] = field(default_factory=dict)
+    cut_short: str | None = None
+
+    def failed(self, reason: str) -> None:
+        self.unreadable[reason] = self.unreadable.get(reason, 0) + 1
+
+
+class KeyScan:
+    """PHI in object keys, analysed in batches as the listing streams."""
+
+    def __init__(self, adapter: PhiAdapter, tally: PeopleTally, hasher: IdentityHasher, ref: str, prefix: str) -> None:
+        self._adapter = adapter
+        self._tally = tally
+        self._hasher = hasher
+        self._ref = ref
+        self._prefix = prefix
+        self._pending: list[ObjectInfo] = []
+        self.log = HitLog()
+        self.analysed = 0
+        self._prefix_names: dict[str, str] = {}
+
+    async def offer(self, item: ObjectInfo) -> None:
+        self._pending.append(item)
+        if len(self._pending) >= KEY_BATCH:
+            await self.flush()
+
+    async def flush(self) -> None:
+        batch, self._pending = self._pending, []
+        if not batch:
+            return
+        results = await self._adapter.analyse_keys([item.key for item in batch])
+        self.analysed += len(batch)
+        for item, result in zip(batch, results, strict=True):
+            if not result.identifiers:
+                continue
+            doc = object_id(self._hasher, self._ref, item.key)
+            self._tally.add_key(doc, result)
+            prefix = top_prefix(item.key, self._prefix)
+            hit = Hit(doc, shown_key(item.key, result), prefix, item.size, result)
+            self.log.add(hit, await self.shown_prefix(prefix))
+
+    async def shown_prefix(self, prefix: str) -> str:
+        shown = self._prefix_names.get(prefix)
+        if shown is None:
+            if prefix and len(self._prefix_names) < 10_000:
+                [result] = await self._adapter.analyse_keys([prefix])
+                shown = shown_key(prefix, result)
+            else:
+                shown = prefix
+            self._prefix_names[prefix] = shown
+        return shown
+
+
+class ContentScan:
+    """Reads objects and runs the engine on what they hold."""
+
+    def __init__(
+        self,
+        store: ObjectStore,
+        adapter: PhiAdapter,
+        tally: PeopleTally,
+        hasher: IdentityHasher,
+        keys: KeyScan,
+        *,
+        ref: str,
+        prefix: str,
+        max_object_bytes: int,
+        deadline: float,
+        extract_limits: ExtractLimits,
+    ) -> None:
+        self._store = store
+        self._adapter = adapter
+        self._tally = tally
+        self._hasher = hasher
+        self._keys = keys
+        self._ref = ref
+        self._prefix = prefix
+        self._cap = max_object_bytes
+        self._deadline = deadline
+        self._extractor = Extractor(extract_limits)
+        self._reads = asyncio.Semaphore(READS_IN_FLIGHT)
+        self._denied_run = 0
+        self._failure_run = 0
+        self.stats = ContentStats()
+        self.log = HitLog()
+
+    @property
+    def extraction(self) -> Extractor:
+        return self._extractor
+
+    async def run(self, objects: AsyncIterator[ObjectInfo] | Iterable[ObjectInfo]) -> None:
+        queue: asyncio.Queue[list[ObjectInfo] | None] = asyncio.Queue(maxsize=WORKERS * 2)
+        workers = [asyncio.create_task(self._worker(queue)) for _ in range(WORKERS)]
+        try:
+            await self._feed(objects, queue)
+            for _ in workers:
+                await queue.put(None)
+            await asyncio.gather(*workers)
+        finally:
+            for worker in workers:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+
+    async def _feed(
+        self, objects: AsyncIterator[ObjectInfo] | Iterable[ObjectInfo], queue: asyncio.Queue[list[ObjectInfo] | None]
+    ) -> None:
+        chunk: list[ObjectInfo] = []
+        async for item in _aiter(objects):
+            if self._stopped():
+                break
+            chunk.append(item)
+            if len(chunk) >= READ_BATCH:
+                await self._put(queue, chunk)
+                chunk = []
+        if chunk and not self._stopped():
+            await self._put(queue, chunk)
+
+    async def _put(self, queue: asyncio.Queue[list[ObjectInfo] | None], chunk: list[ObjectInfo]) -> None:
+        """Queue a chunk, noticing a worker that failed instead of waiting for room forever."""
+        while True:
+            try:
+                await asyncio.wait_for(queue.put(chunk), timeout=1.0)
+                return
+            except TimeoutError:
+                if self._stopped():
+                    return
+
+    def _stopped(self) -> bool:
+        if self.stats.cut_short:
+            return True
+        if time.monotonic() > self._deadline:
+            self.stats.cut_short = "phileak's time budget for reading contents ran out; the objects read are a sample"
+            return True
+        return False
+
+    async def _worker(self, queue: asyncio.Queue[list[ObjectInfo] | None]) -> None:
+        while True:
+            chunk = await queue.get()
+            if chunk is None:
+                return
+            if self._stopped():
+                continue
+            try:
+                await self._chunk(chunk)
+            except Exception as exc:
+                self.stats.cut_short = f"content scan stopped: {type(exc).__name__}"
+                raise
+
+    async def _chunk(self, chunk: list[ObjectInfo]) -> None:
+        datas = await asyncio.gather(*(self._read(item) for item in chunk))
+        readable = [(item, data) for item, data in zip(chunk, datas, strict=True) if data is not None]
+        if not readable:
+            return
+        extracted = await self._extractor.extract([(data, item.key) for item, data in readable])
+        for (item, _), outcome in zip(readable, extracted, strict=True):
+            doc = object_id(self._hasher, self._ref, item.key)
+            if outcome.document is None:
+                self.stats.failed(outcome.error or "unreadable")
+                continue
+            document: Document = outcome.document
+            document = Document(segments=document.segments, name=readable_key(item.key), source=document.source)
+            result = await self._adapter.analyse(document)
+            self.stats.analysed += 1
+            self._tally.add_content(doc, result)
+            if not result.identifiers:
+                continue
+            self.stats.with_phi += 1
+            prefix = top_prefix(item.key, self._prefix)
+            hit = Hit(doc, shown_key(item.key, result), prefix, item.size, result)
+            self.log.add(hit, await self._keys.shown_prefix(prefix))
+
+    async def _read(self, item: ObjectInfo) -> bytes | None:
+        if item.size == 0:
+            self.stats.empty += 1
+            self._tally.add_content(object_id(self._hasher, self._ref, item.key), None)
+            return None
+        too_big = item.size is not None and item.size > self._cap
+        if too_big and PurePosixPath(item.key).suffix.lower() in WHOLE_FILE_TYPES:
+            self.stats.skipped_too_large += 1
+            return None
+        end = min(item.size or self._cap, self._cap) - 1
+        async with self._reads:
+            try:
+                answer = await self._store.read(item.key, 0, end, max_bytes=self._cap)
+            except StoreError as exc:
+                self._read_failed(exc)
+                return None
+            except LimitExceeded:
+                self.stats.failed("the server sent more than the read cap (it ignored the byte range)")
+                return None
+            except TransientError:
+                self._failure_run += 1
+                self.stats.failed("connection failed after retries")
+                if self._failure_run >= MAX_CONSECUTIVE_FAILURES:
+                    raise
+                return None
+        self._denied_run = self._failure_run = 0
+        self.stats.read += 1
+        self.stats.bytes_read += len(answer.data)
+        if item.size is not None and answer.total_size is not None and answer.total_size != item.size:
+            self.stats.size_mismatch += 1
+        if len(answer.data) > end + 1:
+            self.stats.failed("the server sent more than the byte range asked for")
+            return None
+        return answer.data
+
+    def _read_failed(self, exc: StoreError) -> None:
+        if exc.status in (401, 403):
+            self.stats.denied += 1
+            self._denied_run += 1
+            if self._denied_run >= MAX_CONSECUTIVE_DENIED and self.stats.read == 0:
+                self.stats.cut_short = "objects are not readable anonymously (listing only)"
+        else:
+            self.stats.failed(exc.summary)
+
+
+async def _aiter(objects: AsyncIterator[ObjectInfo] | Iterable[ObjectInfo]) -> AsyncIterator[ObjectInfo]:
+    if isinstance(objects, AsyncIterator):
+        async for item in objects:
+            yield item
+    else:
+        for item in objects:
+            yield item

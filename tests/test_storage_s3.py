@@ -1,0 +1,191 @@
+"""The storage probe against the lab's SeaweedFS: every lab bucket classified, people counted, evidence clean."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from phileak.errors import ScopeViolation
+from phileak.lab.storage_services import (
+    ACL_BUCKET,
+    LAB_PATIENTS,
+    POLICY_BUCKET,
+    PRIVATE_BUCKET,
+    PUBLIC_LIST_BUCKET,
+    REPORTS_PER_PATIENT,
+    bucket_contents,
+    lab_patients,
+)
+from phileak.model import Finding
+from phileak.probes.storage.probe import StorageProbe
+from phileak.targets import parse_target
+from storage_peers import Seaweed, context, seaweed
+
+RULES = ["s3://lgh-*", "127.0.0.1/32"]
+
+
+@pytest.fixture
+def lab(request: pytest.FixtureRequest) -> Seaweed:
+    return seaweed(request)
+
+
+async def scan(
+    ref: str, lab: Seaweed, *, owner: bool = True, rules: list[str] = RULES, **options: Any
+) -> list[Finding]:
+    target_options: dict[str, Any] = {"endpoint": lab.endpoint}
+    if owner:
+        target_options.update(lab.owner_options)
+    target = parse_target("storage", ref, target_options)
+    return [finding async for finding in StorageProbe().scan(target, context(rules, **options))]
+
+
+def by_kind(findings: list[Finding]) -> dict[str, list[Finding]]:
+    kinds: dict[str, list[Finding]] = {}
+    for finding in findings:
+        kinds.setdefault(finding.kind, []).append(finding)
+    return kinds
+
+
+async def test_public_list_bucket_is_listed_read_counted_and_flagged_as_config_mismatch(lab: Seaweed) -> None:
+    kinds = by_kind(await scan(f"s3://{PUBLIC_LIST_BUCKET}", lab))
+    assert {"bucket-public-list", "bucket-public-read", "bucket-config-mismatch", "phi-in-object"} <= set(kinds)
+    listing = kinds["bucket-public-list"][0]
+    assert listing.severity.value == "critical"
+    assert listing.evidence.model_extra["objects"] == LAB_PATIENTS * REPORTS_PER_PATIENT
+    assert listing.evidence.model_extra["total_bytes"] == sum(
+        len(o.body) for o in bucket_contents()[PUBLIC_LIST_BUCKET]
+    )
+    assert listing.affected_individuals == LAB_PATIENTS
+    assert listing.estimate is None  # every object was read: the count is exact
+    assert listing.evidence.model_extra["files_per_person"] == REPORTS_PER_PATIENT
+    mismatch = kinds["bucket-config-mismatch"][0]
+    differences = mismatch.evidence.model_extra["differences"]
+    assert {"access": "list", "configuration": False, "live": True} in differences
+    assert mismatch.evidence.model_extra["configuration"]["public_acl_grants"] == []
+    assert mismatch.evidence.model_extra["live"]["listable"] is True
+    # 36 objects with PHI is past the per-object limit: one aggregate per prefix, saying so
+    [aggregate] = kinds["phi-in-object"]
+    assert aggregate.evidence.model_extra["aggregated"] is True
+    assert aggregate.evidence.model_extra["objects"] == LAB_PATIENTS * REPORTS_PER_PATIENT
+
+
+async def test_private_bucket_is_not_public(lab: Seaweed) -> None:
+    findings = await scan(f"s3://{PRIVATE_BUCKET}", lab)
+    assert [f.kind for f in findings] == ["bucket-not-public"]
+    live = findings[0].evidence.model_extra["anonymous"]
+    assert (live["listable"], live["readable"]) == (False, None)  # no object name to try a read with
+    assert live["exists"] is None  # SeaweedFS answers 403 for absent buckets too
+    assert any("403 for absent buckets" in note for note in live["notes"])
+    [finding] = await scan(f"s3://{PRIVATE_BUCKET}", lab, probe_key="exports/patients.csv")
+    assert finding.evidence.model_extra["anonymous"]["readable"] is False
+
+
+async def test_policy_bucket_is_public_and_its_configuration_says_so(lab: Seaweed) -> None:
+    kinds = by_kind(await scan(f"s3://{POLICY_BUCKET}", lab))
+    assert {"bucket-public-list", "bucket-public-read"} <= set(kinds)
+    assert "bucket-config-mismatch" not in kinds
+    configuration = kinds["bucket-public-list"][0].evidence.model_extra["configuration"]
+    assert configuration["policy_is_public"] is True
+    assert set(configuration["policy_public_actions"]) == {"list", "read"}
+    assert (configuration["public_list"], configuration["public_read"]) == (True, True)
+    assert len(kinds["phi-in-object"]) == 4  # one per object: few enough
+
+
+async def test_acl_bucket_lists_and_seaweedfs_serves_its_objects_beyond_aws_semantics(lab: Seaweed) -> None:
+    kinds = by_kind(await scan(f"s3://{ACL_BUCKET}", lab))
+    listing = kinds["bucket-public-list"][0]
+    assert listing.evidence.model_extra["configuration"]["public_acl_grants"] == ["AllUsers:READ"]
+    assert "bucket-public-read" in kinds
+    [mismatch] = kinds["bucket-config-mismatch"]  # AWS would list only; SeaweedFS also serves the objects
+    assert mismatch.evidence.model_extra["differences"] == [{"access": "read", "configuration": False, "live": True}]
+    assert "ACL semantics" in mismatch.evidence.model_extra["explanation"]
+
+
+async def test_sampled_scan_estimates_people_with_an_interval_holding_the_truth(lab: Seaweed) -> None:
+    kinds = by_kind(await scan(f"s3://{PUBLIC_LIST_BUCKET}", lab, sample=15))
+    listing = kinds["bucket-public-list"][0]
+    content = listing.evidence.model_extra["content"]
+    assert content["sampled"] is True and content["objects_read"] == 15
+    assert listing.estimate is not None
+    assert listing.estimate.low <= LAB_PATIENTS <= listing.estimate.high
+
+
+async def test_no_content_lists_and_reads_nothing(lab: Seaweed) -> None:
+    kinds = by_kind(await scan(f"s3://{PUBLIC_LIST_BUCKET}", lab, no_content=True))
+    listing = kinds["bucket-public-list"][0]
+    assert listing.evidence.model_extra["objects"] == LAB_PATIENTS * REPORTS_PER_PATIENT
+    assert "content" not in listing.evidence.model_extra
+    assert listing.evidence.model_extra["content_not_scanned"].startswith("--no-content")
+    assert "phi-in-object" not in kinds
+
+
+async def test_names_in_keys_are_found_and_redacted(lab: Seaweed) -> None:
+    from phileak.phi.engine import PhiEngine
+    from phileak.phi.spec import Document
+    from phileak.probes.storage.content import readable_key
+
+    first = bucket_contents()[PUBLIC_LIST_BUCKET][0].key
+    if not PhiEngine().analyse(Document(segments=(), name=readable_key(first))).categories:
+        pytest.skip("the PHI engine finds no name in a file name like 'reports/2026-w36/Given_Family.pdf' yet")
+    kinds = by_kind(await scan(f"s3://{PUBLIC_LIST_BUCKET}", lab, no_content=True))
+    [keys] = kinds["phi-in-object-key"]  # 36 keys: aggregated under reports/
+    assert keys.evidence.model_extra["objects"] == LAB_PATIENTS * REPORTS_PER_PATIENT
+    assert kinds["bucket-public-list"][0].affected_individuals == LAB_PATIENTS
+    text = json.dumps([f.to_contract() for f in kinds["phi-in-object-key"]])
+    for patient in lab_patients():
+        assert patient.family_name not in text
+
+
+async def test_findings_hold_no_raw_identifier(lab: Seaweed) -> None:
+    findings = await scan(f"s3://{PUBLIC_LIST_BUCKET}", lab) + await scan(f"s3://{POLICY_BUCKET}", lab)
+    text = json.dumps([f.to_contract() for f in findings])
+    for patient in lab_patients() + lab_patients(6, seed=77):
+        assert patient.mrn not in text
+        assert patient.date_of_birth.strftime("%m/%d/%Y") not in text
+        assert patient.phone not in text
+        assert f"{patient.given_name} {patient.family_name}" not in text
+
+
+async def test_without_owner_credentials_no_configuration_is_read(lab: Seaweed) -> None:
+    kinds = by_kind(await scan(f"s3://{POLICY_BUCKET}", lab, owner=False))
+    configuration = kinds["bucket-public-list"][0].evidence.model_extra["configuration"]
+    assert configuration == {"note": configuration["note"]} and "no owner credentials" in configuration["note"]
+    assert "bucket-config-mismatch" not in kinds
+
+
+async def test_environment_aws_keys_never_go_to_a_custom_endpoint(
+    lab: Seaweed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAENVIRONMENTKEY")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "environment-secret")
+    kinds = by_kind(await scan(f"s3://{POLICY_BUCKET}", lab, owner=False, no_content=True))
+    assert "no owner credentials" in kinds["bucket-public-list"][0].evidence.model_extra["configuration"]["note"]
+
+
+async def test_bucket_outside_the_scope_is_refused_before_any_request(lab: Seaweed) -> None:
+    with pytest.raises(ScopeViolation):
+        await scan(f"s3://{PUBLIC_LIST_BUCKET}", lab, rules=["s3://other-*", "127.0.0.1/32"])
+    with pytest.raises(ScopeViolation):  # the bucket is allowed, its endpoint is not
+        await scan(f"s3://{PUBLIC_LIST_BUCKET}", lab, rules=["s3://lgh-*", "10.0.0.0/8"])
+
+
+async def test_french_health_data_on_a_host_not_certified_hds_is_flagged(lab: Seaweed) -> None:
+    organisation = {"name": "Lab", "entity_type": "fr-health-establishment", "jurisdictions": ["EU-FR"]}
+    flagged = by_kind(await scan(f"s3://{PUBLIC_LIST_BUCKET}", lab, sample=3, profile={"organisation": organisation}))
+    if "hds-uncertified-host" not in flagged:
+        assert not any(
+            f.kind == "phi-in-object" and "Patient data" in f.title for f in flagged.get("phi-in-object", [])
+        )
+        pytest.skip("the engine does not call these summaries PHI (identifiers with health context) yet")
+    [hds] = flagged["hds-uncertified-host"]
+    assert hds.evidence.model_extra["host"] == "127.0.0.1"
+    certified = {**organisation, "hds_certified_hosts": ["127.0.0.1"]}
+    assert "hds-uncertified-host" not in by_kind(
+        await scan(f"s3://{PUBLIC_LIST_BUCKET}", lab, sample=3, profile={"organisation": certified})
+    )
+    american = {**organisation, "entity_type": "covered-entity", "jurisdictions": ["US-CA"]}
+    assert "hds-uncertified-host" not in by_kind(
+        await scan(f"s3://{PUBLIC_LIST_BUCKET}", lab, sample=3, profile={"organisation": american})
+    )
