@@ -132,7 +132,7 @@ def test_condition_page_url_is_a_health_context_finding_with_the_becerra_nuance(
     findings = detect(matcher, session(page, ga4, uet, title="HIV testing"))
     [analytics] = of_kind(findings, "health-context-to-third-party", "region1.google-analytics.com")
     assert ("health-condition", "plain", "query", "dl") in matches(analytics)
-    assert analytics.evidence.model_dump()["health_terms"] == ["hiv"]
+    assert analytics.evidence.model_dump()["health_terms"] == ["hiv testing"]
     assert analytics.severity is Severity.LOW  # analytics, public page: after AHA v. Becerra
     legal = analytics.evidence.model_dump()["legal"]
     assert legal["context"] == "condition-page" and "AHA v. Becerra" in legal["reading"]

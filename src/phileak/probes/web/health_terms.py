@@ -3,7 +3,8 @@
 
 Terms come from the PHI engine's vocabularies (`phileak.phi.vocab.default_vocabularies()`: conditions, medicines,
 procedures, health searches; ambiguous-word lists left out). Until that package provides them, a small built-in
-list of common and sensitive condition words stands in (FALLBACK_TERMS); `HealthTerms.source` says which is used.
+list of common and sensitive condition words stands in (FALLBACK_TERMS), and is always added to them;
+`HealthTerms.source` says which is used.
 Matching is on whole words after URL-decoding and accent/case folding, in one Aho-Corasick pass.
 """
 
@@ -119,4 +120,6 @@ def default_health_terms() -> HealthTerms:
             terms.extend(term for term in spec.terms() if len(term) >= max(spec.min_length, MIN_TERM_CHARS))
     if not terms:
         return HealthTerms(FALLBACK_TERMS, "built-in fallback list")
-    return HealthTerms(terms, "phileak.phi.vocab: " + ", ".join(names))
+    # The curated sensitive words stay in: on a health organisation's own pages a word the engine treats as
+    # ambiguous in free text ("depression") names a condition.
+    return HealthTerms([*terms, *FALLBACK_TERMS], "phileak.phi.vocab: " + ", ".join(names) + " + built-in list")
