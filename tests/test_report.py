@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import pytest
+from markupsafe import escape
 
 import phileak
 from phileak.errors import InputError
@@ -30,7 +31,9 @@ from phileak.model import (
 )
 from phileak.report import REPORTERS, render, render_to_path
 from phileak.report import base as report_base
+from phileak.report.assessment_view import deadline_text
 from phileak.report.csv import COLUMNS
+from phileak.report.document import AssessedReport
 from phileak.report.sarif import FINGERPRINT_KEY, SCHEMA_URI
 from phileak.testing import make_finding, make_outcome, make_report
 
@@ -54,9 +57,7 @@ FINDING_KEYS = {
 
 def full_report(**overrides: Any) -> ScanReport:
     findings = [
-        make_finding(
-            severity=Severity.MEDIUM, title="Search terms sent to an analytics vendor", key="search"
-        ),
+        make_finding(severity=Severity.MEDIUM, title="Search terms sent to an analytics vendor", key="search"),
         make_finding(),
         make_finding(
             probe="storage",
@@ -223,9 +224,7 @@ def test_json_writes_non_ascii_as_utf8_text(tmp_path: Path) -> None:
     render_to_path("json", report, path)
     raw = path.read_bytes()
     assert "pédiatrie".encode() in raw
-    assert (
-        json.loads(raw.decode("utf-8"))["findings"][0]["title"] == "Formulaire de pédiatrie envoie l'e-mail"
-    )
+    assert json.loads(raw.decode("utf-8"))["findings"][0]["title"] == "Formulaire de pédiatrie envoie l'e-mail"
 
 
 def test_jsonl_writes_one_contract_finding_per_line() -> None:
@@ -404,11 +403,14 @@ def test_html_shows_urls_in_evidence_as_text_not_links() -> None:
 
 def test_html_has_charts_summary_and_print_styles() -> None:
     page = rendered("html", full_report())
-    assert page.count("<svg") == 2
-    assert "Findings by severity" in page and "Findings by probe" in page
+    assert page.count("<svg") == 4
+    for title in ("Findings by severity", "Findings by probe", "Who received or can reach the data",
+                  "Timeline: when each finding was seen"):  # fmt: skip
+        assert title in page
     assert "@media print" in page
     assert "scan-0001" in page
     assert "2026-11-20 14:30:00 UTC" in page and "2026-11-20 14:42:05 UTC" in page
+    assert "Not legal advice" in page
 
 
 def test_html_orders_findings_by_severity_and_details_each() -> None:
@@ -435,9 +437,7 @@ def test_html_of_an_empty_scan() -> None:
 def test_html_of_a_scan_with_only_outcomes() -> None:
     outcomes = [
         make_outcome(probe="dicom", target="127.0.0.1:4243", status=OutcomeStatus.ERROR, reason="refused"),
-        make_outcome(
-            status=OutcomeStatus.OUT_OF_SCOPE, target="https://elsewhere.test/", reason="not allowed"
-        ),
+        make_outcome(status=OutcomeStatus.OUT_OF_SCOPE, target="https://elsewhere.test/", reason="not allowed"),
     ]
     page = rendered("html", make_report([], outcomes))
     outcomes_section = page[page.index('id="outcomes"') : page.index('class="appendix"')]
@@ -454,9 +454,10 @@ def test_html_renders_scope_rules_in_the_appendix() -> None:
     assert "No scope rules were recorded" in bare
 
 
-def test_html_renders_assessment_and_obligations_only_when_present() -> None:
+def test_html_renders_obligations_only_when_present() -> None:
     plain = rendered("html", full_report())
-    assert 'class="assessment"' not in plain and 'class="obligations"' not in plain
+    assert 'id="obligations"' not in plain
+    assert "No assessment in this report" in plain
     obligation = {
         "regime": "GDPR",
         "duty": "notify-authority",
@@ -467,8 +468,9 @@ def test_html_renders_assessment_and_obligations_only_when_present() -> None:
     }
     assessment = {"affected_individuals": 480, "estimate": None, "data_categories": ["lab-result"]}
     page = rendered("html", full_report(assessment=assessment, obligations=[obligation]))
-    assert 'class="assessment"' in page and 'class="obligations"' in page
-    assert "notify-authority" in page and "2026-11-23T15:30:00+01:00" in page and "GDPR Art. 33" in page
+    assert 'id="obligations"' in page
+    assert "Notify authority" in page and "2026-11-23T15:30:00+01:00" in page and "GDPR Art. 33" in page
+    assert "Mon 23 Nov 2026, 15:30 (UTC+01:00)" in page
     assert "&lt;likely&gt;" in page
 
 
@@ -492,7 +494,7 @@ def test_table_lists_findings_then_a_summary_line() -> None:
     assert "~120-480" in text
     last = text.rstrip("\n").splitlines()[-1]
     assert last.startswith("6 findings (1 critical, 2 high, 1 medium, 1 low, 1 info)")
-    assert "at least 42 people affected" in last
+    assert "an estimated 120\u2013532 (95% confidence) people affected" in last
     assert "1 error" in last and "1 timeout" in last and "1 out-of-scope" in last
 
 
@@ -580,3 +582,143 @@ def test_make_report_collects_targets_from_outcomes_and_findings() -> None:
     report = make_report([make_finding(target="s3://b")], [make_outcome(target="https://a.test/")])
     assert report.scan.targets == ["https://a.test/", "s3://b"]
     assert report.scan.status is ScanStatus.COMPLETE
+
+
+# the assessed report: exposure, obligations, changes since an earlier scan
+
+
+def assessed_report() -> AssessedReport:
+    """Yesterday a public bucket, a tracking leak and an export; today the export is gone, a new leak appeared."""
+    from datetime import timedelta
+
+    from phileak.assess.summary import assess_report
+    from phileak.rescan import changes_since
+    from phileak.store.diff import diff_findings
+    from phileak.testing import SCAN_STARTED
+
+    bucket = make_finding(
+        probe="storage", target="s3://exh-reports", kind="bucket-public-list", severity=Severity.CRITICAL,
+        title="Anyone can list s3://exh-reports", data_categories=[DataCategory.PERSON_NAME, DataCategory.LAB_RESULT],
+        affected_individuals=640, recipient=None, evidence=Evidence(provider="s3", objects=900),
+        remediation="Turn on Block Public Access.",
+    )  # fmt: skip
+    export = make_finding(probe="files", target="/srv/exports/patients.csv", kind="phi-in-file", recipient=None,
+                          title="Patient data in patients.csv", affected_individuals=12)  # fmt: skip
+    # Tracking leaks count nobody: their people are the pages' visitors.
+    leak = make_finding(affected_individuals=None)
+    new_leak = make_finding(title="Search terms sent to an analytics vendor", key="search", affected_individuals=None)
+    ok = [make_outcome(probe="storage", target="s3://exh-reports"), make_outcome(probe="files", target="/srv/exports"),
+          make_outcome()]  # fmt: skip
+    organisation = {"name": "Example Health", "entity_type": "covered-entity", "jurisdictions": ["US-CA"],
+                    "discovery_date": "2026-11-20"}  # fmt: skip
+    old = make_report([bucket, export, leak], ok, scan_id="scan-0000", started=SCAN_STARTED - timedelta(days=1))
+    new = make_report([bucket, leak, new_leak], ok, profile={"organisation": organisation, "scope": ["s3://exh-*"]})
+    return assess_report(new, [old], changes_since(diff_findings(old.findings, new.findings), old, new))
+
+
+def test_json_of_an_assessed_report_adds_assessment_obligations_and_changes() -> None:
+    report = assessed_report()
+    document = json.loads(rendered("json", report))
+    assert list(document) == ["phileak_version", "schema_version", "scan", "findings", "summary", "outcomes",
+                              "assessment", "obligations", "changes"]  # fmt: skip
+    assert document == json.loads(json.dumps(report.to_contract(phileak.__version__)))
+    assessment = document["assessment"]
+    assert {"affected_individuals", "estimate", "data_categories"} <= set(assessment)
+    assert assessment["exposure"]["precision"] in ("exact", "bounds", "estimate", "lower-bound")
+    assert document["obligations"], "a 640-person public bucket triggers duties"
+    for duty in document["obligations"]:
+        assert {"regime", "duty", "recipient", "deadline", "citation", "reason"} <= set(duty)
+    changes = document["changes"]
+    assert changes["since"]["id"] == "scan-0000"
+    assert [f["title"] for f in changes["fixed"]] == ["Patient data in patients.csv"]
+    assert len(changes["new"]) == 1 and len(changes["still"]) == 2 and changes["unchecked"] == []
+
+
+def test_sarif_of_an_assessed_report_validates_and_marks_baseline_states() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    validator = jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text(encoding="utf-8")))
+    document = sarif_of(assessed_report())
+    assert [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(document)] == []
+    run = document["runs"][0]
+    states = sorted((r["baselineState"], r["message"]["text"]) for r in run["results"])
+    assert states == [
+        ("absent", "Patient data in patients.csv"),
+        ("new", "Search terms sent to an analytics vendor"),
+        ("unchanged", "Anyone can list s3://exh-reports"),
+        ("unchanged", "Appointment form sends a hashed email to a tracker"),
+    ]
+    properties = run["properties"]
+    assert properties["since_scan"] == "scan-0000"
+    assert {"affected_individuals", "estimate", "data_categories"} <= set(properties["assessment"])
+    assert properties["obligations"] and all("deadline" in duty for duty in properties["obligations"])
+
+
+def test_csv_of_an_assessed_report_has_seen_dates_and_changes() -> None:
+    rows = list(csv.DictReader(io.StringIO(rendered("csv", assessed_report()), newline="")))
+    by_title = {row["title"]: row for row in rows}
+    assert by_title["Patient data in patients.csv"]["change"] == "fixed"
+    assert by_title["Search terms sent to an analytics vendor"]["change"] == "new"
+    bucket = by_title["Anyone can list s3://exh-reports"]
+    assert bucket["change"] == "still there"
+    assert (bucket["first_seen"], bucket["last_seen"]) == ("2026-11-19T14:30:00Z", "2026-11-20T14:30:00Z")
+
+
+def test_html_of_an_assessed_report_is_what_a_privacy_officer_forwards() -> None:
+    report = assessed_report()
+    page = rendered("html", report)
+    assert EXTERNAL_REFERENCE.findall(page) == [] and "<script" not in page.lower()
+    summary = page[page.index('id="summary"') : page.index('class="charts-section"')]
+    assert 'id="people-figure">at least 640<' in summary
+    assert report.obligations
+    first = report.obligations[0]
+    assert str(escape(first["citation"])) in page
+    dated = next(duty for duty in report.obligations if duty["deadline"])
+    assert deadline_text(dated["deadline"]) in summary
+    assert "Not legal advice" in summary
+    for section in ('id="changes"', 'id="obligations"', 'id="risk"', 'id="hhs"', 'id="exposure"', 'id="appendix"'):
+        assert section in page
+    changes = page[page.index('id="changes"') : page.index('id="obligations"')]
+    assert "1 new" in changes and "1 fixed" in changes and "Patient data in patients.csv" in changes
+    assert "164.402(2)(i)" in page and "Individuals Affected" in page
+    assert page.count("<svg") == 4
+
+
+def test_html_shows_odd_assessment_shapes_without_failing() -> None:
+    odd = full_report(
+        assessment={"questions": "not a list", "risk_assessment": [1, 2], "hhs_portal": {"fields": {"Name": 3}},
+                    "profile": None, "disclaimer": ""},
+        obligations=[{"regime": 1, "deadline": "not a date"}, {}],
+    )  # fmt: skip
+    page = rendered("html", odd)
+    assert 'id="obligations"' in page and "not a date" in page
+    assert "Not legal advice" in page
+
+
+@pytest.mark.parametrize(
+    ("deadline", "text"),
+    [
+        ("2027-01-19", "Tue 19 Jan 2027"),
+        ("2026-11-23T15:30:00+01:00", "Mon 23 Nov 2026, 15:30 (UTC+01:00)"),
+        (None, "without undue delay (no fixed date)"),
+        ("soon", "soon"),
+    ],
+)
+def test_deadline_text(deadline: str | None, text: str) -> None:
+    assert deadline_text(deadline) == text
+
+
+def test_timeline_draws_dots_for_one_scan_and_spans_with_closures_for_several() -> None:
+    from phileak.assess.sizing import size_exposure
+    from phileak.report.charts import timeline_chart
+
+    single = size_exposure(full_report())
+    chart = timeline_chart(single.windows, full_report().scan.started, {})
+    assert chart.single_scan and len(chart.spans) == len(full_report().findings)
+    assert all(span.x_start == span.x_end for span in chart.spans)
+    report = assessed_report()
+    assert report.exposure is not None
+    chart = timeline_chart(report.exposure.windows, report.scan.started, {})
+    assert not chart.single_scan
+    closed = [span for span in chart.spans if span.x_closed is not None]
+    assert [span.label for span in closed] == ["Patient data in patients.csv"]
+    assert all(span.x_start < span.x_end for span in chart.spans if span.label.startswith("Anyone can list"))

@@ -1,5 +1,9 @@
 """`html`: one self-contained page a privacy officer can forward. It fetches nothing: no scripts, fonts,
-images or links to other sites; charts are inline SVG and targets are text, never links."""
+images or links to other sites; charts are inline SVG and targets are text, never links.
+
+Order: executive summary (people, worst exposures, duties with dates), charts, changes since an earlier scan,
+obligations checklist, questions, HIPAA four-factor assessment, HHS portal fields, exposure by group and
+recipient, findings with redacted evidence and remediation, target outcomes, appendix (method, scope, drafts)."""
 
 from __future__ import annotations
 
@@ -11,17 +15,23 @@ from typing import Any, TextIO
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 import phileak
-from phileak.model import Finding, OutcomeStatus, ScanReport, Severity, TargetOutcome, summarise
+from phileak.assess.sizing import Exposure, ExposureWindow, PeopleRange, Precision, describe_people
+from phileak.model import Finding, OutcomeStatus, ScanReport, Severity, TargetOutcome
+from phileak.report.assessment_view import AssessmentView, assessment_view
+from phileak.report.charts import (
+    FIXED,
+    NEUTRAL,
+    PUBLIC,
+    SEVERITY_COLOURS,
+    Chart,
+    Timeline,
+    bar_chart,
+    short,
+    timeline_chart,
+)
+from phileak.report.document import ScanChanges, changes_of, exposure_of
 from phileak.report.ordering import by_severity, probe_counts, severity_counts
 
-SEVERITY_COLOURS = {
-    Severity.CRITICAL: "#8b0000",
-    Severity.HIGH: "#c0392b",
-    Severity.MEDIUM: "#d68910",
-    Severity.LOW: "#2874a6",
-    Severity.INFO: "#707b7c",
-}
-_PROBE_COLOUR = "#34495e"
 _OUTCOME_ORDER = [
     OutcomeStatus.ERROR,
     OutcomeStatus.TIMEOUT,
@@ -30,51 +40,28 @@ _OUTCOME_ORDER = [
     OutcomeStatus.SKIPPED,
     OutcomeStatus.OK,
 ]
-
-
-@dataclass(frozen=True)
-class Bar:
-    label: str
-    count: int
-    colour: str
-    y: int
-    width: int
-
-
-@dataclass(frozen=True)
-class Chart:
-    title: str
-    bars: list[Bar]
-    label_width: int = 110
-    bar_area: int = 320
-    row_height: int = 26
-    bar_height: int = 18
-
-    @property
-    def width(self) -> int:
-        return self.label_width + self.bar_area + 50
-
-    @property
-    def height(self) -> int:
-        return max(len(self.bars), 1) * self.row_height
-
-
-def bar_chart(title: str, counts: list[tuple[str, int, str]]) -> Chart:
-    """Horizontal bars scaled to the largest count; a non-zero count always gets a visible bar."""
-    largest = max((count for _, count, _ in counts), default=0)
-    bars = []
-    for row, (label, count, colour) in enumerate(counts):
-        width = round(count / largest * Chart.bar_area) if largest else 0
-        bars.append(Bar(label, count, colour, row * Chart.row_height, max(width, 2) if count else 0))
-    return Chart(title, bars)
+WORST_SHOWN = 5
+DUTIES_IN_SUMMARY = 8
 
 
 @dataclass(frozen=True)
 class FindingView:
     finding: Finding
+    number: int
     anchor: str
     people: str
     evidence: dict[str, Any]
+    window: ExposureWindow | None
+    change: str | None  # "new" or "still there" with --since
+
+
+@dataclass(frozen=True)
+class ChangesView:
+    since: ScanChanges
+    new: list[FindingView]
+    still: list[FindingView]
+    fixed: list[Finding]
+    unchecked: list[Finding]
 
 
 class HtmlReporter:
@@ -83,38 +70,76 @@ class HtmlReporter:
 
 
 def render_html(report: ScanReport) -> str:
+    return _environment().get_template("report.html.j2").render(page_context(report))
+
+
+def page_context(report: ScanReport) -> dict[str, Any]:
     findings = by_severity(report.findings)
+    exposure = exposure_of(report)
+    changes = changes_of(report)
+    windows = {w.finding_id: w for w in exposure.windows}
+    new_ids = set(changes.new) if changes else set()
+    views = [_view(f, n, windows.get(f.id), changes, new_ids) for n, f in enumerate(findings, start=1)]
     severities = severity_counts(findings)
-    context = {
+    assessed = assessment_view(report.assessment, report.obligations)
+    anchors = {view.finding.id: view.anchor for view in views}
+    return {
         "version": phileak.__version__,
         "scan": report.scan,
-        "findings": [_view(finding) for finding in findings],
+        "findings": views,
+        "worst": [v for v in views if v.finding.severity.at_least(Severity.MEDIUM)][:WORST_SHOWN],
         "severities": severities,
-        "summary": summarise(findings),
-        "unknown_people": sum(1 for f in findings if f.affected_individuals is None),
+        "exposure": exposure,
+        "people": exposure.describe(),
+        "people_caption": _people_caption(exposure),
+        "group_people": group_people,
         "severity_chart": bar_chart(
-            "Findings by severity",
-            [(s.value, n, SEVERITY_COLOURS[s]) for s, n in severities.items()],
+            "Findings by severity", [(s.value, n, SEVERITY_COLOURS[s]) for s, n in severities.items()]
         ),
         "probe_chart": bar_chart(
-            "Findings by probe",
-            [(probe, n, _PROBE_COLOUR) for probe, n in probe_counts(findings).items()],
+            "Findings by probe", [(probe, n, NEUTRAL) for probe, n in probe_counts(findings).items()]
         ),
+        "recipient_chart": _recipient_chart(exposure),
+        "timeline": _timeline(exposure, report, anchors),
+        "changes": _changes_view(changes, views),
+        "assessed": assessed,
+        "summary_duties": assessed.duties[:DUTIES_IN_SUMMARY],
+        "has_assessment": report.assessment is not None or report.obligations is not None,
+        "obligations": report.obligations,
         "outcomes": sorted(report.outcomes, key=_outcome_order),
         "problem_outcomes": sum(1 for o in report.outcomes if o.status is not OutcomeStatus.OK),
         "scope": report.scan.profile.get("scope"),
-        "assessment": report.assessment,
-        "obligations": report.obligations,
+        "profile": (report.assessment or {}).get("profile"),
     }
-    return _environment().get_template("report.html.j2").render(context)
 
 
-def _view(finding: Finding) -> FindingView:
+def _view(
+    finding: Finding, number: int, window: ExposureWindow | None, changes: ScanChanges | None, new_ids: set[str]
+) -> FindingView:
+    change = None
+    if changes is not None:
+        change = "new" if finding.id in new_ids else "still there"
     return FindingView(
         finding=finding,
+        number=number,
         anchor=f"finding-{finding.id}",
         people=people_text(finding),
         evidence=finding.to_contract().get("evidence", {}),
+        window=window,
+        change=change,
+    )
+
+
+def _changes_view(changes: ScanChanges | None, views: list[FindingView]) -> ChangesView | None:
+    if changes is None:
+        return None
+    by_id = {view.finding.id: view for view in views}
+    return ChangesView(
+        since=changes,
+        new=sorted((by_id[i] for i in changes.new if i in by_id), key=lambda v: v.number),
+        still=sorted((by_id[i] for i in changes.still if i in by_id), key=lambda v: v.number),
+        fixed=by_severity(changes.fixed),
+        unchecked=by_severity(changes.unchecked),
     )
 
 
@@ -130,6 +155,41 @@ def people_text(finding: Finding) -> str:
     if counted is None:
         return f"{interval} (estimate, {confidence})"
     return f"{counted} (estimate {interval}, {confidence})"
+
+
+def group_people(people: PeopleRange | None) -> str:
+    if people is None:
+        return "not counted"
+    if people.high == people.low:
+        return str(people.low)
+    precision: Precision = "estimate" if people.confidence is not None else "bounds"
+    return describe_people(people.low, people, precision if people.high is not None else "lower-bound")
+
+
+def _people_caption(exposure: Exposure) -> str:
+    captions = {
+        "exact": "people affected",
+        "lower-bound": "people affected (no ceiling known)",
+        "bounds": "people affected (overlap unknown)",
+        "estimate": "people affected (estimate)",
+    }
+    return captions[exposure.precision]
+
+
+def _recipient_chart(exposure: Exposure) -> Chart:
+    rows = [
+        (short(r.name, 24), len(r.findings), PUBLIC if r.kind == "public" else NEUTRAL) for r in exposure.recipients
+    ]
+    return bar_chart(
+        "Who received or can reach the data (findings)",
+        rows,
+        label_width=170,
+        empty="No one outside: no data was sent to a third party or left open to the internet.",
+    )
+
+
+def _timeline(exposure: Exposure, report: ScanReport, anchors: dict[str, str]) -> Timeline:
+    return timeline_chart(exposure.windows, report.scan.started, anchors)
 
 
 def _outcome_order(outcome: TargetOutcome) -> tuple[int, str, str]:
@@ -164,5 +224,9 @@ def _environment() -> Environment:
     )
     environment.filters["when"] = when
     environment.globals["table_columns"] = table_columns
+    environment.globals["fixed_colour"] = FIXED
     environment.tests["records"] = is_records
     return environment
+
+
+__all__ = ["AssessmentView", "HtmlReporter", "page_context", "people_text", "render_html"]

@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import phileak
 from phileak.model import Finding, OutcomeStatus, ScanReport, ScanStatus, Severity, TargetOutcome
+from phileak.report.document import changes_of
 from phileak.report.ordering import by_severity
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -57,7 +58,9 @@ class SarifReporter:
 
 def sarif_log(report: ScanReport) -> dict[str, Any]:
     findings = by_severity(report.findings)
-    rules = _rules(findings)
+    changes = changes_of(report)
+    fixed = by_severity(changes.fixed) if changes is not None else []
+    rules = _rules([*findings, *fixed])
     rule_index = {rule["id"]: index for index, rule in enumerate(rules)}
     driver: dict[str, Any] = {
         "name": "phileak",
@@ -74,7 +77,34 @@ def sarif_log(report: ScanReport) -> dict[str, Any]:
         "results": [_result(finding, rule_index[finding.kind]) for finding in findings],
         "columnKind": "unicodeCodePoints",
     }
+    if changes is not None:
+        # SARIF's own baseline comparison: new / unchanged for this run's results, absent for the fixed ones.
+        new_ids = set(changes.new)
+        for result, finding in zip(run["results"], findings, strict=True):
+            result["baselineState"] = "new" if finding.id in new_ids else "unchanged"
+        for finding in fixed:
+            run["results"].append({**_result(finding, rule_index[finding.kind]), "baselineState": "absent"})
+    properties = _run_properties(report)
+    if properties:
+        run["properties"] = properties
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+_OBLIGATION_KEYS = ("regime", "duty", "recipient", "deadline", "citation", "reason", "status")
+
+
+def _run_properties(report: ScanReport) -> dict[str, Any]:
+    """The contract's assessment numbers and the duties, for dashboards that read run properties."""
+    properties: dict[str, Any] = {"scan_id": report.scan.id}
+    if report.assessment is not None:
+        keys = ("affected_individuals", "estimate", "data_categories", "disclaimer")
+        properties["assessment"] = {k: report.assessment[k] for k in keys if k in report.assessment}
+    if report.obligations is not None:
+        properties["obligations"] = [{k: duty[k] for k in _OBLIGATION_KEYS if k in duty} for duty in report.obligations]
+    changes = changes_of(report)
+    if changes is not None:
+        properties["since_scan"] = changes.since.id
+    return properties if len(properties) > 1 else {}
 
 
 def _rules(findings: list[Finding]) -> list[dict[str, Any]]:

@@ -9,7 +9,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from phileak.model import Finding, OutcomeStatus, ScanReport, Severity, summarise
+from phileak.model import Finding, OutcomeStatus, ScanReport, Severity
+from phileak.report.document import exposure_of
 from phileak.report.ordering import by_severity, severity_counts
 
 PLAIN_WIDTH = 160
@@ -66,13 +67,15 @@ def people(finding: Finding) -> str:
 
 def summary_line(report: ScanReport) -> str:
     """One line, like `3 findings (1 critical, 2 high); at least 120 people affected;
-    targets not fully scanned: 1 error`."""
+    targets not fully scanned: 1 error`. People are counted as assess/sizing.py does (deduplicated by key)."""
     counts = [f"{n} {severity.value}" for severity, n in severity_counts(report.findings).items() if n]
     total = len(report.findings)
     parts = [f"{total} finding{'s' if total != 1 else ''}" + (f" ({', '.join(counts)})" if counts else "")]
-    affected = summarise(report.findings)["affected_individuals"]
-    if affected:
-        parts.append(f"at least {affected} {'person' if affected == 1 else 'people'} affected")
+    exposure = exposure_of(report)
+    if exposure.affected_individuals or exposure.precision != "exact":
+        people = exposure.describe()
+        noun = "person" if people == "1" else "people"
+        parts.append(f"{people} {noun} affected")
     problems = Counter(o.status.value for o in report.outcomes if o.status is not OutcomeStatus.OK)
     if problems:
         listed = ", ".join(f"{n} {status}" for status, n in sorted(problems.items()))

@@ -1,0 +1,1 @@
+"""Rule files, one per regime (TOML, validated by phileak.assess.rules_model)."""
