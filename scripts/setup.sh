@@ -17,8 +17,8 @@ step() { printf 'setup: %s\n' "$*"; }
 
 export DEBIAN_FRONTEND=noninteractive
 base_packages=(python3 python3-venv make)
-test_packages=(postgresql iproute2 util-linux openssl orthanc orthanc-dicomweb dcmtk fonts-dejavu-core)
-demo_packages=(chromium)
+test_packages=(postgresql iproute2 util-linux openssl orthanc orthanc-dicomweb dcmtk fonts-dejavu-core chromium)
+demo_packages=()
 wanted=("${base_packages[@]}" "${test_packages[@]}")
 if [ "$mode" = demo ]; then wanted+=("${demo_packages[@]}"); fi
 
@@ -104,5 +104,14 @@ else
   step "pip install -e '.[$extras]' into $venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check -e ".[$extras]" </dev/null
   printf '%s\n' "$want_stamp" >"$stamp"
+fi
+# Azurite (Azure Blob emulator) for the storage tests, pinned by peers/azurite/package-lock.json.
+if [ ! -x peers/azurite/node_modules/.bin/azurite-blob ]; then
+  if command -v npm >/dev/null; then
+    step "npm ci in peers/azurite"
+    (cd peers/azurite && npm ci --silent --no-audit --no-fund </dev/null >/dev/null)
+  else
+    step "npm not found: the Azure storage tests will be skipped"
+  fi
 fi
 step "done ($mode)"

@@ -468,3 +468,26 @@ async def test_runs_into_the_real_sqlite_store_and_resumes_from_it(tmp_path: Pat
         assert len(report.findings) == 3
     finally:
         store.close()
+
+
+class GrowingProbe:
+    """Yields the same finding twice: first with one match, then grown to two (as a web probe does when a
+    later request repeats a leak)."""
+
+    name: ClassVar[str] = "growing"
+
+    async def scan(self, t: Target, ctx: ScanContext) -> AsyncIterator[Finding]:
+        first = finding_for(t, "leak")
+        yield first.model_copy(update={"affected_individuals": 1})
+        yield first.model_copy(update={"affected_individuals": 2})
+        yield first.model_copy(update={"affected_individuals": 2})
+
+
+async def test_a_finding_yielded_again_with_more_evidence_replaces_the_stored_one() -> None:
+    sink = MemorySink()
+    t = target("growing", "peer.test")
+    result = await runner(sink, {"growing": GrowingProbe()}).run([t])
+    leak = finding_for(t, "leak")
+    assert sink.finding_calls == [leak.id, leak.id]  # the unchanged repeat is not written again
+    assert sink.findings[leak.id].affected_individuals == 2
+    assert result.outcomes[0].findings == 1

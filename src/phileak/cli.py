@@ -379,8 +379,9 @@ def audit(
     concurrency: ConcurrencyOpt = 4,
 ) -> None:
     """Audit every target of an organisation with every probe that exists; store one scan."""
-    from phileak.assess.summary import assessment_for
+    from phileak.assess.summary import assess_report
     from phileak.plan import load_plan
+    from phileak.rescan import load_history
 
     with one_line_errors():
         plan = load_plan(plan_file)
@@ -389,42 +390,125 @@ def audit(
         rules = [*plan.scope.allow, *(allow or [])]
         request = _request(
             plan.targets, f"audit {plan_file}", rules, scope, [*plan.options.resolve, *(resolve or [])],
-            insecure or plan.options.insecure, {}, timeout, concurrency, resume, profile=plan.profile(),
+            insecure or plan.options.insecure, {"profile": plan.profile()}, timeout, concurrency, resume,
+            profile=plan.profile(),
         )
         report = _run(request, db, quiet)
-        report = report.model_copy(update={"assessment": assessment_for(report)})
-        _emit(report, fmt, out)
+        with _existing_store(db) as store:
+            history = load_history(store, report.scan)
+        _emit(assess_report(report, history), fmt, out)
         raise typer.Exit(_exit_code(report, threshold))
 
 
 @app.command("report")
 def report_command(
     scan_id: Annotated[str | None, typer.Option("--scan", help="Scan id [default: the latest].")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Show new, fixed and still-present findings since this scan id "
+                                 "(or 'previous': the last earlier scan of the same targets).")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="html|json|jsonl|sarif|csv|table")] = "html",
     out: OutOpt = None,
     db: DbOpt = None,
 ) -> None:
-    """Write the report of a stored scan."""
-    from phileak.assess.summary import assessment_for
-    from phileak.store import Store
+    """Write the report of a stored scan, with its assessment and obligations."""
+    from phileak.assess.summary import assess_report
+    from phileak.rescan import load_history, report_changes, resolve_scan_id
 
     with one_line_errors():
         fmt = _output_format(fmt, out)
-        if db is not None and "://" not in db and not Path(db).exists():
-            fail(f"no store at {db}")
-        if db is None and not Path("phileak.db").exists():
-            fail("no store at ./phileak.db (run a scan first, or give --db)")
-        store = Store.open(db)
-        try:
-            scan = store.get_scan(scan_id) if scan_id else store.latest_scan()
-            if scan is None:
-                fail(f"no scan {scan_id}" if scan_id else "the store holds no scan yet")
+        with _existing_store(db) as store:
+            scan = resolve_scan_id(store, scan_id or "latest")
             report = store.load_report(scan.id)
-        finally:
-            store.close()
-        if scan.command.startswith("audit"):
-            report = report.model_copy(update={"assessment": assessment_for(report)})
+            changes = report_changes(store, report, since) if since else None
+            report = assess_report(report, load_history(store, scan), changes)
         _emit(report, fmt, out)
+
+
+@contextmanager
+def _existing_store(db: str | None) -> Iterator[Any]:
+    """The store, which must exist already (reading commands never create one)."""
+    from phileak.store import Store
+
+    if db is not None and "://" not in db and not Path(db).exists():
+        fail(f"no store at {db}")
+    if db is None and not Path("phileak.db").exists():
+        fail("no store at ./phileak.db (run a scan first, or give --db)")
+    store = Store.open(db)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@app.command("diff")
+def diff_command(
+    scan_a: Annotated[str, typer.Argument(metavar="SCAN_A", help="The older scan id.")],
+    scan_b: Annotated[str, typer.Argument(metavar="SCAN_B", help="The newer scan id ('latest' works).")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table|json")] = "table",
+    db: DbOpt = None,
+    fail_on: Annotated[
+        str, typer.Option("--fail-on", help="Exit 1 when a NEW finding is at least this severe.")
+    ] = "high",
+) -> None:
+    """Findings new in SCAN_B, fixed since SCAN_A, and still there (by finding id)."""
+    import json
+
+    from phileak.report.rescan_text import write_comparison
+    from phileak.rescan import compare_scans, resolve_scan_id
+
+    with one_line_errors():
+        threshold = _severity(fail_on)
+        if fmt not in ("table", "json"):
+            raise InputError(f"unknown format '{fmt}' for diff (table|json)")
+        with _existing_store(db) as store:
+            old, new = resolve_scan_id(store, scan_a), resolve_scan_id(store, scan_b)
+            comparison = compare_scans(store, old.id, new.id)
+    if fmt == "json":
+        typer.echo(json.dumps(comparison.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        write_comparison(comparison, sys.stdout)
+    worse = any(f.severity.at_least(threshold) for f in comparison.new_findings)
+    raise typer.Exit(EXIT_FINDINGS if worse else EXIT_OK)
+
+
+@app.command("verify")
+def verify_command(
+    finding_id: Annotated[str, typer.Argument(metavar="FINDING_ID", help="A finding id (or a unique prefix).")],
+    scan_id: Annotated[
+        str | None, typer.Option("--scan", help="The scan that found it [default: the latest that did].")
+    ] = None,
+    endpoint: Annotated[str | None, typer.Option("--endpoint", help="S3/Azure-compatible endpoint URL.")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table|json")] = "table",
+    db: DbOpt = None, scope: ScopeOpt = None, allow: AllowOpt = None, resolve: ResolveOpt = None,
+    insecure: InsecureOpt = False, quiet: QuietOpt = False, timeout: TimeoutOpt = 600.0,
+) -> None:
+    """Re-run the one target a finding came from, as a new scan, and say whether the finding is still there.
+    Exit 0 when it is fixed; 1 when it is still present or could not be checked."""
+    import json
+
+    from phileak.report.rescan_text import write_verification
+    from phileak.rescan import VerifySettings, verify_finding
+
+    settings = VerifySettings(
+        scan_id=scan_id, allow=list(allow or []), scope_file=scope, resolve=list(resolve or []),
+        insecure=insecure, endpoint=endpoint, timeout=timeout,
+    )
+    with one_line_errors():
+        if fmt not in ("table", "json"):
+            raise InputError(f"unknown format '{fmt}' for verify (table|json)")
+        with _existing_store(db) as store:
+            try:
+                with _progress(1, quiet) as on_progress:
+                    verification = verify_finding(store, finding_id, settings, on_progress)
+            except KeyboardInterrupt:
+                typer.echo("phileak: interrupted; the re-check is kept as an interrupted scan", err=True)
+                raise typer.Exit(EXIT_INTERRUPTED) from None
+    if fmt == "json":
+        typer.echo(json.dumps(verification.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        write_verification(verification, sys.stdout)
+    raise typer.Exit(EXIT_OK if verification.verdict == "fixed" else EXIT_FINDINGS)
 
 
 # ---------------------------------------------------------------- lab

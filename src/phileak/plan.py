@@ -29,11 +29,13 @@ class Organisation(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str
-    entity_type: EntityType
+    # Unknown entity type or discovery date: the assessment asks instead of guessing.
+    entity_type: EntityType | None = None
     jurisdictions: list[str] = Field(default_factory=list)
     discovery_date: date | datetime | None = None
     residents: dict[str, int] = Field(default_factory=dict)
     hds_certified_hosts: list[str] = Field(default_factory=list)
+    timezone: str | None = None  # IANA zone for deadlines counted in hours; else the first jurisdiction's
 
     @field_validator("discovery_date")
     @classmethod

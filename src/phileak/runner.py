@@ -135,7 +135,8 @@ class _SinkFailed(Exception):
 @dataclass
 class _TargetState:
     started: datetime | None = None
-    finding_ids: set[str] = field(default_factory=set)
+    # id -> the recorded form: a probe may yield a finding again, grown (more matches, more people)
+    recorded: dict[str, str] = field(default_factory=dict)
 
 
 class _Run:
@@ -274,13 +275,14 @@ class _Run:
                 await aclose()
 
     def _record(self, finding: Finding, state: _TargetState) -> None:
-        if finding.id in state.finding_ids:  # a retried attempt yields the same findings again
+        form = finding.model_dump_json()
+        if state.recorded.get(finding.id) == form:  # a retried attempt yields the same findings again
             return
         try:
             self._sink.record_finding(self._ctx.scan_id, finding)
         except Exception as exc:
             raise _SinkFailed from exc
-        state.finding_ids.add(finding.id)
+        state.recorded[finding.id] = form
 
     def _finish(self, target: Target, state: _TargetState, status: OutcomeStatus, reason: str | None) -> None:
         outcome = TargetOutcome(
@@ -288,7 +290,7 @@ class _Run:
             target=target.ref,
             status=status,
             reason=reason,
-            findings=len(state.finding_ids),
+            findings=len(state.recorded),
             started=state.started,
             finished=_now(),
         )

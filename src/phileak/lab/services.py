@@ -7,6 +7,8 @@ import sys
 from phileak.lab.dicom_services import DICOM_SERVICES
 from phileak.lab.plan import LAB_DOMAIN
 from phileak.lab.service import HttpReady, LabService, PlanFragment, Runtime
+from phileak.lab.storage_services import STORAGE_SERVICES
+from phileak.lab.web_services import WEB_SERVICES
 from phileak.lab.www.content import install_site, write_exports
 
 
@@ -41,4 +43,4 @@ WWW = LabService(
     stop_timeout=5.0,
 )
 
-SERVICES: list[LabService] = [WWW, *DICOM_SERVICES]
+SERVICES: list[LabService] = [WWW, *DICOM_SERVICES, *STORAGE_SERVICES, *WEB_SERVICES]

@@ -8,10 +8,10 @@ from phileak.errors import ProbeNotBuilt
 from phileak.probes.base import Probe
 
 BUILTIN_PROBES: dict[str, str | None] = {
-    "web": None,
+    "web": "phileak.probes.web.probe:WebProbe",
     "har": "phileak.probes.har.probe:HarProbe",
     "dicom": "phileak.probes.dicom.probe:DicomProbe",
-    "storage": None,
+    "storage": "phileak.probes.storage.probe:StorageProbe",
     "files": None,
 }
 

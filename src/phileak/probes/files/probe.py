@@ -1,0 +1,185 @@
+"""The `files` probe: patient data in local files and their names, and how many distinct people it concerns."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+from phileak.logsafe import safe_message
+from phileak.model import DataCategory, Evidence, Finding, Severity
+from phileak.phi.engine import Analysis, PhiEngine
+from phileak.phi.extract import (
+    ExtractedDocument,
+    ExtractionError,
+    ExtractLimits,
+    extract_path,
+    extract_path_isolated,
+    sniff,
+)
+from phileak.phi.identity import IdentityHasher
+from phileak.phi.people import PeopleCounter
+from phileak.phi.redact import redact_text
+from phileak.probes.base import ScanContext
+from phileak.probes.files.walk import walk
+from phileak.targets import Target
+
+MAX_FILES = 1_000_000
+_SNIFF_BYTES = 8192
+# One analysis thread: the engine's scratch space is per thread, and the event loop stays free.
+_ANALYSIS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="phileak-phi")
+_ENGINES: dict[bytes, PhiEngine] = {}
+
+REMEDIATION = (
+    "Move files holding patient data out of shared or exported locations, keep them only where access is "
+    "controlled and logged, and delete copies that are not needed; rename files so their names carry no patient "
+    "identifier."
+)
+
+
+def engine_for(hasher: IdentityHasher) -> PhiEngine:
+    """Building an engine loads vocabularies and compiles patterns: once per key and process."""
+    key = hasher.hash("id", "phileak-engine-cache")
+    engine = _ENGINES.get(key.encode())
+    if engine is None:
+        engine = _ENGINES[key.encode()] = PhiEngine(hasher)
+    return engine
+
+
+@dataclass
+class _Tally:
+    scanned: int = 0
+    with_phi: int = 0
+    unreadable: int = 0
+    worst: Severity = Severity.INFO
+    categories: set[DataCategory] = field(default_factory=set)
+
+
+class FilesProbe:
+    name: ClassVar[str] = "files"
+
+    async def scan(self, target: Target, ctx: ScanContext) -> AsyncIterator[Finding]:
+        root = Path(target.ref)
+        limits = ExtractLimits(max_input_bytes=min(ctx.limits.max_bytes, ExtractLimits().max_input_bytes))
+        engine = engine_for(ctx.identity)
+        counter = PeopleCounter()
+        tally = _Tally()
+        for path in walk(root, max_files=int(ctx.options.get("max_files") or MAX_FILES)):
+            tally.scanned += 1
+            try:
+                document = await _extract(path, limits)
+            except (ExtractionError, OSError) as exc:
+                tally.unreadable += 1
+                name_only = ExtractedDocument(segments=(), name=path.name)
+                name_analysis = await asyncio.get_running_loop().run_in_executor(
+                    _ANALYSIS, engine.analyse, name_only
+                )
+                yield _unreadable(path, root, name_only, name_analysis, exc, ctx)
+                continue
+            analysis = await asyncio.get_running_loop().run_in_executor(_ANALYSIS, engine.analyse, document)
+            if not analysis.categories:
+                continue
+            tally.with_phi += 1
+            tally.categories |= analysis.categories
+            severity = analysis.severity()
+            if severity.rank > tally.worst.rank:
+                tally.worst = severity
+            counter.add(_file_key(path, ctx), analysis.people)
+            yield _file_finding(target, path, root, document, analysis, ctx)
+        if tally.scanned:
+            yield _summary(target, tally, counter)
+
+
+async def _extract(path: Path, limits: ExtractLimits) -> ExtractedDocument:
+    with path.open("rb") as handle:
+        head = handle.read(_SNIFF_BYTES)
+    if sniff(head, path.name).isolate:
+        return await extract_path_isolated(path, limits)
+    return await asyncio.to_thread(extract_path, path, limits)
+
+
+def _file_key(path: Path, ctx: ScanContext) -> str:
+    return ctx.identity.hash("url", str(path.resolve()))
+
+
+def _shown_path(path: Path, root: Path, document: ExtractedDocument, analysis: Analysis) -> str:
+    """The file's path as reports may show it: any identifier detected in its name is redacted."""
+    name = path.name
+    if document.name is not None:
+        values = {document.name[d.start : d.end]: d.category.value for d in analysis.detections if d.segment == -1}
+        name = redact_text(name, values) if values else name
+    return str(path.parent / name)
+
+
+def _file_finding(
+    target: Target, path: Path, root: Path, document: ExtractedDocument, analysis: Analysis, ctx: ScanContext
+) -> Finding:
+    shown = _shown_path(path, root, document, analysis)
+    relative = shown if path == root else str(Path(shown).relative_to(root))
+    people = sorted({person.key for person in analysis.people})
+    in_name = sorted({d.category.value for d in analysis.detections if d.segment == -1})
+    kind = "phi-in-file" if analysis.is_phi else "pii-in-file"
+    what = "Patient data" if analysis.is_phi else "Personal identifiers"
+    return Finding.create(
+        probe="files",
+        target=shown,
+        kind=kind,
+        key=_file_key(path, ctx),
+        severity=analysis.severity(),
+        title=f"{what} in {relative}" + (" (also in its file name)" if in_name else ""),
+        data_categories=sorted(analysis.categories, key=lambda c: c.value),
+        affected_individuals=len(people),
+        evidence=Evidence(
+            excerpt=analysis.excerpt(document),
+            identity_hashes=people,
+            counts={category.value: count for category, count in sorted(analysis.counts().items())},
+            identifiers=sorted(c.value for c in analysis.identifiers),
+            health_context=sorted(c.value for c in analysis.health),
+            in_file_name=in_name,
+            format=document.source,
+            skipped_parts=len(document.skipped),
+        ),
+        remediation=REMEDIATION,
+    )
+
+
+def _unreadable(
+    path: Path, root: Path, document: ExtractedDocument, analysis: Analysis, exc: BaseException, ctx: ScanContext
+) -> Finding:
+    return Finding.create(
+        probe="files",
+        target=_shown_path(path, root, document, analysis),
+        kind="file-unreadable",
+        key=_file_key(path, ctx),
+        severity=Severity.INFO,
+        title="A file could not be read; it was skipped and the scan went on",
+        evidence=Evidence(reason=safe_message(exc), extension=path.suffix.lower()),
+        remediation="Check this file by hand: phileak could not read it within its limits.",
+    )
+
+
+def _summary(target: Target, tally: _Tally, counter: PeopleCounter) -> Finding:
+    distinct = counter.distinct()
+    severity = tally.worst if tally.with_phi else Severity.INFO
+    return Finding.create(
+        probe="files",
+        target=target.ref,
+        kind="files-people-summary",
+        severity=severity,
+        title=(
+            f"{tally.with_phi} of {tally.scanned} files hold personal or patient data, "
+            f"about {distinct} distinct people"
+        ),
+        data_categories=sorted(tally.categories, key=lambda c: c.value),
+        affected_individuals=distinct,
+        evidence=Evidence(
+            files_scanned=tally.scanned,
+            files_with_data=tally.with_phi,
+            files_unreadable=tally.unreadable,
+            files_per_person=round(counter.files_per_person(), 2) if distinct else None,
+        ),
+        remediation=REMEDIATION,
+    )
