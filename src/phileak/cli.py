@@ -336,8 +336,24 @@ def _dicom_hosts(texts: list[str]) -> list[str]:
 
 @scan_app.command("storage")
 def scan_storage(
-    urls: Annotated[list[str], typer.Argument(help="s3://bucket[/prefix], gs://bucket, azure://account/container")],
+    urls: Annotated[
+        list[str] | None,
+        typer.Argument(help="s3://bucket[/prefix], gs://bucket, azure://account/container, or a provider https URL"),
+    ] = None,
     endpoint: Annotated[str | None, typer.Option("--endpoint", help="S3/Azure-compatible endpoint URL.")] = None,
+    names: Annotated[
+        Path | None, typer.Option("--names", help="File of bucket names or storage URLs, one a line.")
+    ] = None,
+    candidates_from: Annotated[
+        str | None,
+        typer.Option("--candidates-from", metavar="ORGANISATION",
+                     help="Also try bucket names made from this organisation name (your own namespace only)."),
+    ] = None,
+    candidates: Annotated[int, typer.Option("--candidates", help="How many generated names at most.")] = 200,
+    provider: Annotated[
+        str, typer.Option("--provider", help="Scheme for bare names: s3|gs|azure (azure needs --account).")
+    ] = "s3",
+    account: Annotated[str | None, typer.Option("--account", help="Azure storage account for bare names.")] = None,
     sample: Annotated[int | None, typer.Option("--sample", help="Objects to read per bucket.")] = None,
     no_content: Annotated[bool, typer.Option("--no-content", help="List only; read no object.")] = False,
     db: DbOpt = None, fmt: FormatOpt = None, out: OutOpt = None, scope: ScopeOpt = None, allow: AllowOpt = None,
@@ -345,8 +361,25 @@ def scan_storage(
     fail_on: FailOnOpt = "high", resume: ResumeOpt = None, timeout: TimeoutOpt = 900.0,
     concurrency: ConcurrencyOpt = 4,
 ) -> None:
-    """Find buckets and containers that strangers can list or read, and count the patients in them."""
+    """Find buckets and containers that strangers can list or read, and count the patients in them.
+    Generated and listed names are ordinary targets: only those the scope allows are contacted."""
+    from phileak.probes.storage.names import as_targets, read_name_list
+    from phileak.probes.storage.names import candidates as name_candidates
+
     target_options = {"endpoint": endpoint} if endpoint else {}
+    with one_line_errors():
+        if provider not in ("s3", "gs", "azure"):
+            raise InputError(f"unknown provider '{provider}' (s3|gs|azure)")
+        bare = read_name_list(names) if names else []
+        if candidates_from:
+            if not (allow or scope):
+                raise InputError("--candidates-from needs --allow or --scope: generated names are probed only "
+                                 "inside an explicit scope")
+            kind = "azure" if provider == "azure" else "s3"
+            bare += list(name_candidates(candidates_from, provider=kind, limit=candidates))
+        urls = [*(urls or []), *dict.fromkeys(as_targets(bare, provider, account))]
+        if not urls:
+            raise InputError("no storage target: give URLs, --names FILE or --candidates-from ORGANISATION")
     _scan("storage", urls, options={"sample": sample, "no_content": no_content}, target_options=target_options,
           db=db, fmt=fmt, out=out, scope=scope, allow=allow, resolve=resolve, insecure=insecure, quiet=quiet,
           fail_on=fail_on, resume=resume, timeout=timeout, concurrency=concurrency)

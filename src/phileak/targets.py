@@ -82,9 +82,12 @@ def _dicom(text: str, opts: dict[str, Any]) -> Target:
 
 
 def _storage(text: str, opts: dict[str, Any]) -> Target:
+    from phileak.probes.storage.location import canonical_ref  # the providers' https forms
+
+    text = canonical_ref(text)
     parts = urlsplit(text)
     if parts.scheme not in _STORAGE_SCHEMES or not parts.netloc:
-        raise InputError(f"unknown storage target {text!r} (expected s3://, gs:// or azure://)")
+        raise InputError(f"unknown storage target {text!r} (expected s3://, gs://, azure:// or a provider https URL)")
     endpoint = opts.get("endpoint")
     host = urlsplit(endpoint).hostname if endpoint else None
     return Target("storage", text.rstrip("/"), host=host, options=opts)
