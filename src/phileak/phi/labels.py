@@ -322,7 +322,8 @@ _LABEL_PHRASES: Final[dict[str, Role]] = {
         "category name|tag name|field name|list name|group name|plan name|program name|study name|"
         "document name|host name|hostname|domain name|file name full|test code|analyte|component|panel|"
         "panel name|specialty|specialite|title|label|description|type|status|category|source|medium|"
-        "nom de l etablissement|raison sociale|entreprise|societe|ecole|school",
+        "nom de l etablissement|raison sociale|entreprise|societe|ecole|school|library|library name|lib name|sdk|"
+        "sdk name|plugin name|package name|module name|script name|integration name|partner name|vendor name",
     ),
     **_phrases(
         _R.FILE_NAME,

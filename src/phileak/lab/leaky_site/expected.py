@@ -92,7 +92,11 @@ class ExpectedLeak:
             return False
         if match.get("encoding") not in self.encodings:
             return False
-        return self.term is None or self.term in [t.strip() for t in str(match.get("term") or "").split(",")]
+        if self.term is None:
+            return True
+        # "hiv" is found when the report names it or a longer term holding it ("hiv testing").
+        reported = [f" {t.strip()} " for t in str(match.get("term") or "").split(",")]
+        return any(f" {self.term} " in term for term in reported)
 
 
 @dataclass(frozen=True)

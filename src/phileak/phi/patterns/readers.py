@@ -90,6 +90,14 @@ def _has_letter(value: str) -> bool:
     return any(c.isalpha() for c in value)
 
 
+_DOTTED_WORD = re.compile(r"[a-z]\.[a-z]{2,}")
+
+
+def _not_a_file_or_host(value: str) -> bool:
+    """"pixel.js", "example.com", "john.doe" in a name field are a file, a host or a user name, not a name."""
+    return _DOTTED_WORD.search(value) is None
+
+
 def _ip_valid(value: str) -> bool:
     return ipv4_valid(value) or (":" in value and ipv6_valid(value))
 
@@ -153,7 +161,7 @@ _LABELLED: Final[dict[Role, _Reader]] = {
     **_AFTER_CUE,
     **dict.fromkeys(
         (Role.PERSON_NAME, Role.GIVEN_NAME, Role.FAMILY_NAME, Role.PROVIDER_NAME),
-        _reader(_ANY_NAME, name=True, newline=False),
+        _reader(_ANY_NAME, _not_a_file_or_host, name=True, newline=False),
     ),
     Role.ADDRESS: _reader(r"[^\t;|]{4,160}", _has_letter),
     **dict.fromkeys(

@@ -217,9 +217,11 @@ class HitFinder:
                 if value:
                     out.sensitive[value] = detection.category.value
             elif detection.category in ENGINE_HEALTH:
+                # Only vocabulary words name the term: the span itself may hold more than a public word.
+                terms = self.terms.find(value) if detection.category is not DataCategory.LAB_RESULT else []
                 out.health.append(
                     Hit(detection.category.value, detection.category, "plain", decoded.location, decoded.name, True,
-                        "phi-engine", meaning=decoded.meaning.value)
+                        "phi-engine", term=", ".join(terms) or None, meaning=decoded.meaning.value)
                 )  # fmt: skip
 
     # -- health vocabulary and page context
