@@ -307,6 +307,28 @@ def test_plain_text_encodings(encoded: bytes, expected: str) -> None:
     assert document.segments[0].where == "line 1"
 
 
+def test_a_captured_request_line_is_read_as_its_decoded_parameters() -> None:
+    capture = (
+        b"GET captured 2026-11-02\n"
+        b"https://www.facebook.com/tr/?id=1&ev=Lead&cd%5Bcontent_name%5D=HIV+testing&ud%5Bem%5D=ab12\n"
+        b"v=2&dt=Depression%20care%20%7C%20Clinic&ep.search_term=insulin+pump\n"
+    )
+    document = extract(capture, name="capture.txt")
+    by_label = {segment.label: segment for segment in document.segments if segment.label}
+    assert by_label["cd[content_name]"].text == "HIV testing"
+    assert by_label["cd[content_name]"].where == "line 2 cd[content_name]"
+    assert by_label["dt"].text == "Depression care | Clinic"
+    assert by_label["ep.search_term"].text == "insulin pump"
+    unlabelled = [segment.text for segment in document.segments if not segment.label]
+    assert unlabelled == ["GET captured 2026-11-02\n", "https://www.facebook.com/tr/"]
+
+
+def test_prose_with_ampersands_and_equals_signs_stays_prose() -> None:
+    text = b"Dosage: a=1 & b=2 for the patient\nsee https://example.test/page?x=1 for more\n"
+    document = extract(text, name="notes.txt")
+    assert [segment.text for segment in document.segments] == [text.decode()]
+
+
 def test_dicom_header_keywords_and_person_names_as_stored() -> None:
     document = extract(make_dicom(), name="image.dcm")
     assert document.source == "dicom"

@@ -407,7 +407,7 @@ class _Run:
 
     def _labelled(self, index: int, text: str, role: Role, found: list[Candidate], facts: list[Fact]) -> None:
         span = read_labelled(role, text)
-        if span is None or is_hex_digest(text[span[0] : span[1]]):
+        if span is None or is_hex_digest(text[span[0] : span[1]]) or is_hex_digest(text.strip()):
             return
         category = ROLE_CATEGORY[role]
         if category in HEALTH_CONTEXT and category not in _NAMES:

@@ -12,7 +12,7 @@ BUILTIN_PROBES: dict[str, str | None] = {
     "har": "phileak.probes.har.probe:HarProbe",
     "dicom": "phileak.probes.dicom.probe:DicomProbe",
     "storage": "phileak.probes.storage.probe:StorageProbe",
-    "files": None,
+    "files": "phileak.probes.files.probe:FilesProbe",
 }
 
 

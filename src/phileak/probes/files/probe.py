@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -70,13 +70,11 @@ class FilesProbe:
         for path in walk(root, max_files=int(ctx.options.get("max_files") or MAX_FILES)):
             tally.scanned += 1
             try:
-                document = await _extract(path, limits)
+                document = replace(await _extract(path, limits), name=_relative(path, root))
             except (ExtractionError, OSError) as exc:
                 tally.unreadable += 1
-                name_only = ExtractedDocument(segments=(), name=path.name)
-                name_analysis = await asyncio.get_running_loop().run_in_executor(
-                    _ANALYSIS, engine.analyse, name_only
-                )
+                name_only = ExtractedDocument(segments=(), name=_relative(path, root))
+                name_analysis = await asyncio.get_running_loop().run_in_executor(_ANALYSIS, engine.analyse, name_only)
                 yield _unreadable(path, root, name_only, name_analysis, exc, ctx)
                 continue
             analysis = await asyncio.get_running_loop().run_in_executor(_ANALYSIS, engine.analyse, document)
@@ -105,13 +103,19 @@ def _file_key(path: Path, ctx: ScanContext) -> str:
     return ctx.identity.hash("url", str(path.resolve()))
 
 
+def _relative(path: Path, root: Path) -> str:
+    """What the engine reads as the file's name: its path under the target folder (folder names too: exports
+    are often filed under "SMITH_JOHN_19600101/"), or its own name when the target is the file."""
+    return path.name if path == root else str(path.relative_to(root))
+
+
 def _shown_path(path: Path, root: Path, document: ExtractedDocument, analysis: Analysis) -> str:
-    """The file's path as reports may show it: any identifier detected in its name is redacted."""
-    name = path.name
+    """The file's path as reports may show it: any identifier detected in its name or folders is redacted."""
+    relative = _relative(path, root)
     if document.name is not None:
         values = {document.name[d.start : d.end]: d.category.value for d in analysis.detections if d.segment == -1}
-        name = redact_text(name, values) if values else name
-    return str(path.parent / name)
+        relative = redact_text(relative, values) if values else relative
+    return str(path.parent / relative) if path == root else str(root / relative)
 
 
 def _file_finding(
@@ -170,8 +174,7 @@ def _summary(target: Target, tally: _Tally, counter: PeopleCounter) -> Finding:
         kind="files-people-summary",
         severity=severity,
         title=(
-            f"{tally.with_phi} of {tally.scanned} files hold personal or patient data, "
-            f"about {distinct} distinct people"
+            f"{tally.with_phi} of {tally.scanned} files hold personal or patient data, about {distinct} distinct people"
         ),
         data_categories=sorted(tally.categories, key=lambda c: c.value),
         affected_individuals=distinct,
