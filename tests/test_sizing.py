@@ -348,3 +348,42 @@ def test_to_dict_is_json_ready() -> None:
     data: dict[str, Any] = exposure.to_dict()
     assert data["precision"] == "lower-bound" and data["estimate"] == {"low": 2, "high": None, "confidence": None}
     assert isinstance(data["windows"][0]["first_seen"], str)
+
+
+def _engine_people(*texts: str) -> list[dict[str, Any]]:
+    from phileak.phi.engine import PhiEngine
+    from phileak.phi.person_evidence import people_evidence
+    from phileak.phi.spec import Document, Segment
+
+    engine = PhiEngine(HASHER)
+    return [people_evidence(engine.analyse(Document(segments=[Segment(text=t)])).people) for t in texts]
+
+
+def test_a_name_alone_and_the_same_name_with_a_birth_date_are_one_person_across_findings() -> None:
+    report_people, key_people = _engine_people(
+        "Patient: Maria Garcia\nDate of birth: 03/14/1961\nMRN: LGH-700101\nDiagnosis: asthma",
+        "Patient: Maria Garcia",
+    )
+    assert report_people["identity_hashes"] != key_people["identity_hashes"]  # different keys, linked by name
+    findings = [
+        make_finding(probe="storage", target="s3://b", kind="phi-in-object", key=name, recipient=None,
+                     data_categories=[C.PERSON_NAME], affected_individuals=1, evidence=Evidence(**people))
+        for name, people in (("report", report_people), ("key", key_people))
+    ]  # fmt: skip
+    exposure = size_exposure(make_report(findings))
+    assert (exposure.identified, exposure.affected_individuals) == (1, 1)
+
+
+def test_a_name_several_people_share_is_one_of_them_not_a_new_person() -> None:
+    first, second, bare = _engine_people(
+        "Patient: Maria Garcia\nDate of birth: 03/14/1961\nMRN: LGH-700101",
+        "Patient: Maria Garcia\nDate of birth: 11/02/1988\nMRN: LGH-700202",
+        "Patient: Maria Garcia",
+    )
+    findings = [
+        file_finding(f"/share/{n}.txt", people["identity_hashes"]).model_copy(
+            update={"evidence": Evidence(**people)}
+        )
+        for n, people in enumerate((first, second, bare))
+    ]
+    assert size_exposure(make_report(findings)).identified == 2

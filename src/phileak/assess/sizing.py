@@ -16,7 +16,7 @@ first later scan that checked its target successfully and did not find it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import Any, Literal
@@ -26,6 +26,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from phileak.assess.groups import IMAGING_SERVER, PUBLIC_STORAGE, TRACKING, exposure_type
 from phileak.model import Finding, OutcomeStatus, ScanReport, Severity
+from phileak.phi.people import resolve_people
+from phileak.phi.person_evidence import records_from_evidence
 
 ANYONE = "Anyone on the internet"
 # Findings whose count is the distinct people of their whole unit (the other findings of the unit are subsets).
@@ -164,8 +166,9 @@ def size_exposure(report: ScanReport, history: Sequence[ScanReport] = ()) -> Exp
     first/last-seen windows. Scans that started after `report`'s are ignored."""
     findings = list(report.findings)
     units = _units(findings, report.scan.targets)
-    keyed: dict[str, set[str]] = defaultdict(set)  # person hash -> data categories exposed about them
-    unit_sizes = [_UnitSize(key, members, keyed) for key, members in units.items()]
+    keyed: dict[str, set[str]] = defaultdict(set)  # person -> data categories exposed about them
+    people = resolve_people_of(findings)
+    unit_sizes = [_UnitSize(key, members, keyed, people) for key, members in units.items()]
     counted = [size for size in unit_sizes if size.people is not None]
     identified = len(keyed)
     floor = max([identified, *(size.people.low for size in counted if size.people is not None)])
@@ -199,7 +202,9 @@ class _UnitSize:
     """One unit's people: its keyed people, the interval of its whole population, and how many of those may be
     people not known by key (who may or may not be among the keyed people of other units)."""
 
-    def __init__(self, key: str, findings: list[Finding], keyed: dict[str, set[str]]) -> None:
+    def __init__(
+        self, key: str, findings: list[Finding], keyed: dict[str, set[str]], people: Mapping[str, str | None]
+    ) -> None:
         self.key = key
         self.findings = findings
         self.bears_people = any(_bears_people(f) for f in findings)
@@ -211,9 +216,11 @@ class _UnitSize:
             group_categories = {c.value for f in findings for c in f.data_categories}
             for finding in findings:
                 categories = {c.value for c in finding.data_categories} or group_categories
-                for person in finding.evidence.identity_hashes:
-                    hashes.add(person)
-                    keyed[person].update(categories)
+                for key in finding.evidence.identity_hashes:
+                    person = people.get(key, key)
+                    hashes.add(person or key)
+                    if person is not None:  # a name several known people share is one of them
+                        keyed[person].update(categories)
         self.identified = len(hashes)
         self.people: PeopleRange | None = None
         self.unkeyed_high = 0
@@ -253,6 +260,22 @@ def _population(counting: list[Finding], identified: int) -> tuple[PeopleRange, 
     low = max([identified, *(_low(f) for f in counting)])
     unkeyed = sum(max(_high(f) - len(set(f.evidence.identity_hashes)), 0) for f in counting)
     return PeopleRange(low=low, high=identified + unkeyed), unkeyed
+
+
+def resolve_people_of(findings: Iterable[Finding]) -> dict[str, str | None]:
+    """Each person key of the findings -> the person it is ("person-N"), linking keys whose attributes say they
+    are one person (a name in an object key, the same name with a birth date in the report it names), as the
+    PHI engine's people counter does; None for a name-only key that several people could be."""
+    attributes: dict[str, set[str]] = {}
+    for finding in findings:
+        links = (finding.evidence.model_extra or {}).get("identity_attributes")
+        links = links if isinstance(links, dict) else {}
+        for key in finding.evidence.identity_hashes:
+            attributes.setdefault(key, set()).update(str(a) for a in links.get(key) or ())
+    keys = sorted(attributes)
+    records = records_from_evidence(keys, {key: sorted(values) for key, values in attributes.items()})
+    person_of, _ = resolve_people(records)
+    return {key: None if person is None else f"person-{person}" for key, person in zip(keys, person_of, strict=True)}
 
 
 def _low(finding: Finding) -> int:

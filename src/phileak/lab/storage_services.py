@@ -23,7 +23,7 @@ import secrets
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -72,13 +72,19 @@ class Credentials:
 
 
 def lab_patients(count: int = LAB_PATIENTS, seed: int = 20261207) -> list[SyntheticPatient]:
-    """`count` synthetic patients with distinct full names (so names in keys identify one patient each)."""
+    """`count` synthetic patients with distinct full names (so names in keys identify one patient each), and MRNs,
+    phone numbers and e-mail addresses apart from the other lab patients': one of them names one patient across
+    the whole lab, as in a hospital."""
+    mrn_base = 800_000 + (seed % 97) * 1000
     chosen: list[SyntheticPatient] = []
     names: set[str] = set()
     for patient in synthetic_patients(count * 4, seed=seed):
         if patient.full_name not in names:
             names.add(patient.full_name)
-            chosen.append(patient)
+            number = mrn_base + len(chosen)
+            phone = f"{patient.phone[:-2]}{(50 + seed % 50 + len(chosen)) % 100:02d}"  # 555-01xx, fiction's range
+            email = f"{patient.given_name}.{patient.family_name}.{number}@example.com".lower()
+            chosen.append(replace(patient, mrn=f"LGH-{number}", phone=phone, email=email))
         if len(chosen) == count:
             return chosen
     raise ValueError(f"could not draw {count} patients with distinct names")

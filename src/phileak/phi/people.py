@@ -564,3 +564,10 @@ def _solve(matrix: list[list[float]], vector: list[float]) -> list[float]:
     for r in range(n - 1, -1, -1):
         solution[r] = (rows[r][n] - sum(rows[r][c] * solution[c] for c in range(r + 1, n))) / rows[r][r]
     return solution
+
+
+def resolve_people(records: Sequence[PersonRecord]) -> tuple[tuple[int | None, ...], int]:
+    """Resolve `records` as one population: per record, the index of the person it is (None for a name-only
+    sighting of a name several people share: one of them, not a new person), and the number of people."""
+    resolution = _resolve(records)
+    return resolution.person_of, resolution.people

@@ -94,7 +94,7 @@ _DOTTED_WORD = re.compile(r"[a-z]\.[a-z]{2,}")
 
 
 def _not_a_file_or_host(value: str) -> bool:
-    """"pixel.js", "example.com", "john.doe" in a name field are a file, a host or a user name, not a name."""
+    """A value such as "pixel.js", "example.com" or "john.doe" in a name field is a file, a host or a user name."""
     return _DOTTED_WORD.search(value) is None
 
 

@@ -22,12 +22,14 @@ from phileak.phi.extract import (
 )
 from phileak.phi.identity import IdentityHasher
 from phileak.phi.people import PeopleCounter
+from phileak.phi.person_evidence import people_evidence
 from phileak.phi.redact import redact_text
 from phileak.probes.base import ScanContext
 from phileak.probes.files.walk import walk
 from phileak.targets import Target
 
 MAX_FILES = 1_000_000
+MAX_PEOPLE_LISTED = 1000  # keyed people per file finding; its count says how many there are in all
 _SNIFF_BYTES = 8192
 # One analysis thread: the engine's scratch space is per thread, and the event loop stays free.
 _ANALYSIS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="phileak-phi")
@@ -123,7 +125,7 @@ def _file_finding(
 ) -> Finding:
     shown = _shown_path(path, root, document, analysis)
     relative = shown if path == root else str(Path(shown).relative_to(root))
-    people = sorted({person.key for person in analysis.people})
+    people = people_evidence(analysis.people, limit=MAX_PEOPLE_LISTED)
     in_name = sorted({d.category.value for d in analysis.detections if d.segment == -1})
     kind = "phi-in-file" if analysis.is_phi else "pii-in-file"
     what = "Patient data" if analysis.is_phi else "Personal identifiers"
@@ -135,10 +137,10 @@ def _file_finding(
         severity=analysis.severity(),
         title=f"{what} in {relative}" + (" (also in its file name)" if in_name else ""),
         data_categories=sorted(analysis.categories, key=lambda c: c.value),
-        affected_individuals=len(people),
+        affected_individuals=len({person.key for person in analysis.people}),
         evidence=Evidence(
             excerpt=analysis.excerpt(document),
-            identity_hashes=people,
+            **people,
             counts={category.value: count for category, count in sorted(analysis.counts().items())},
             identifiers=sorted(c.value for c in analysis.identifiers),
             health_context=sorted(c.value for c in analysis.health),

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from phileak.model import DataCategory, Estimate, Evidence, Finding, Severity
+from phileak.phi.person_evidence import people_evidence
 from phileak.probes.storage.collect import BucketSnapshot, evidence_of
 from phileak.probes.storage.enumerate import ListingStats
 from phileak.probes.storage.scanning import PER_OBJECT_LIMIT, Aggregate, ContentStats, Hit, HitLog
@@ -217,7 +218,7 @@ def _hit_findings(ref: str, log: HitLog, kind: str, health_in_bucket: bool, reme
                 data_categories=sorted(result.categories, key=lambda c: c.value),
                 affected_individuals=len(result.person_keys),
                 evidence=Evidence(
-                    excerpt=None if in_keys else (result.excerpt or None), identity_hashes=list(result.person_keys),
+                    excerpt=None if in_keys else (result.excerpt or None), **people_evidence(result.people),
                     object=hit.shown_key, size=hit.size, counts=dict(result.counts), aggregated=False,
                     identifiers=sorted(c.value for c in result.identifiers),
                     health_context=sorted(c.value for c in result.health),
@@ -256,7 +257,7 @@ def _aggregate_finding(
         affected_individuals=len(aggregate.person_keys),
         evidence=Evidence(
             excerpt=None if in_keys or not aggregate.excerpts else aggregate.excerpts[0],
-            identity_hashes=sorted(aggregate.person_keys)[:50], aggregated=True, aggregation_reason=reason,
+            **people_evidence(aggregate.people.values()), aggregated=True, aggregation_reason=reason,
             prefix=aggregate.shown_prefix, objects=aggregate.objects, total_bytes=aggregate.total_bytes,
             examples=aggregate.examples, excerpts=[] if in_keys else aggregate.excerpts,
         ),

@@ -18,7 +18,8 @@ from phileak.errors import LimitExceeded, TransientError
 from phileak.model import DataCategory, Severity
 from phileak.phi.extract import ExtractLimits
 from phileak.phi.identity import IdentityHasher
-from phileak.phi.spec import Document
+from phileak.phi.person_evidence import MAX_PEOPLE
+from phileak.phi.spec import Document, PersonRecord
 from phileak.probes.storage.content import Extractor, PeopleTally, PhiAdapter, PhiResult, readable_key, shown_key
 from phileak.probes.storage.sample import top_prefix
 from phileak.probes.storage.stores import ObjectInfo, ObjectStore, StoreError
@@ -62,6 +63,7 @@ class Aggregate:
     severity: Severity = Severity.INFO
     phi: int = 0
     person_keys: set[str] = field(default_factory=set)
+    people: dict[str, PersonRecord] = field(default_factory=dict)  # the first MAX_PEOPLE, for the evidence
     examples: list[str] = field(default_factory=list)  # redacted keys
     excerpts: list[str] = field(default_factory=list)
 
@@ -74,6 +76,12 @@ class Aggregate:
             self.severity = hit.result.severity
         if len(self.person_keys) < 1_000_000:
             self.person_keys.update(hit.result.person_keys)
+        for person in hit.result.people:
+            known = self.people.get(person.key)
+            if known is not None:
+                self.people[person.key] = PersonRecord(person.key, known.attributes | person.attributes)
+            elif len(self.people) < MAX_PEOPLE:
+                self.people[person.key] = person
         if len(self.examples) < EXAMPLES:
             self.examples.append(hit.shown_key)
         if hit.result.excerpt and len(self.excerpts) < EXAMPLES:
