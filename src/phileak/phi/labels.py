@@ -323,7 +323,9 @@ _LABEL_PHRASES: Final[dict[str, Role]] = {
         "document name|host name|hostname|domain name|file name full|test code|analyte|component|panel|"
         "panel name|specialty|specialite|title|label|description|type|status|category|source|medium|"
         "nom de l etablissement|raison sociale|entreprise|societe|ecole|school|library|library name|lib name|sdk|"
-        "sdk name|plugin name|package name|module name|script name|integration name|partner name|vendor name",
+        "sdk name|plugin name|package name|module name|script name|integration name|partner name|vendor name|"
+        "version name|implementation version name|software name|application name|application entity title|"
+        "source application entity title|ae title|scheduled station name|modality name",
     ),
     **_phrases(
         _R.FILE_NAME,
