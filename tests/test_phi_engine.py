@@ -43,6 +43,12 @@ def engine() -> PhiEngine:
 
 
 @pytest.fixture(scope="module")
+def default_engine() -> PhiEngine:
+    """With the shipped vocabularies (census name lists among them)."""
+    return PhiEngine(HASHER)
+
+
+@pytest.fixture(scope="module")
 def engine_fr() -> PhiEngine:
     return PhiEngine(
         IdentityHasher(KEY, region="FR"), region="FR", patterns=default_patterns(), vocabularies=VOCABULARIES
@@ -368,3 +374,21 @@ def test_many_small_segments_and_a_large_one(engine: PhiEngine) -> None:
     assert len(analysis.people) == 3000
     big = (LAB_REPORT + "\n\n") * 300
     assert engine.analyse_text(big).counts()[C.MRN] == 300
+
+
+@pytest.mark.parametrize(
+    ("key", "named"),
+    [
+        ("reports/2026-w36/Omar_Haddad.pdf", "Omar_Haddad"),  # one of the two words is in the name lists
+        ("exports/Daniel Patel.docx", "Daniel Patel"),
+        ("Annual_Report.pdf", None),
+        ("reports/Q3_Summary.pdf", None),
+        ("scans/IMG_2041.jpg", None),
+        ("Omar_Haddad_minutes_draft_final.pdf", None),  # more than a name: not read as one
+    ],
+)
+def test_a_file_named_after_a_person_is_read_as_a_name(
+    default_engine: PhiEngine, key: str, named: str | None
+) -> None:
+    found = [key[d.start : d.end] for d in default_engine.analyse(Document(segments=(), name=key)).detections]
+    assert found == ([named] if named else [])

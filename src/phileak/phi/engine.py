@@ -55,6 +55,7 @@ from phileak.phi.patterns.readers import (
     CUE_ROLES,
     LABELLED_ROLES,
     OPEN_ENDED_ROLES,
+    file_stem_name,
     is_hex_digest,
     read_after,
     read_file_name,
@@ -511,7 +512,11 @@ class _Run:
             if taken and overlaps_any(taken, start, end):
                 continue
             near_dob = starts_within(dobs, start - _NAME_NEAR_DOB, end + _NAME_NEAR_DOB)
-            if labelled or near_dob or (file_name and words >= 2):
+            stem = file_stem_name(text, start, end) if file_name and words == 1 else None
+            if stem is not None and not (taken and overlaps_any(taken, *stem)):
+                out.append(Candidate(index, stem[0], stem[1], category, "name-list", confidence - 0.1, Origin.VOCAB,
+                                      role, contextual=True))  # fmt: skip
+            elif labelled or near_dob or (file_name and words >= 2):
                 out.append(Candidate(index, start, end, category, "name-list", confidence, Origin.VOCAB, role,
                                       contextual=True))  # fmt: skip
             elif words >= 2:

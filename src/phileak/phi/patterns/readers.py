@@ -269,6 +269,23 @@ def read_file_name(text: str) -> list[tuple[int, int, Role]]:
     return [(s, e, r) for s, e, r in found if r is not Role.BIRTH_DATE or _date_valid(text[s:e].replace("-", ""))]
 
 
+_STEM_SEPARATOR = re.compile(r"[_\- ]")
+
+
+def file_stem_name(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The span of the file's own name when it is nothing but two or three capitalised words and `start:end`
+    (a word the name lists know) is one of them: "reports/2026-w36/Aisha_Okafor.pdf" names a person."""
+    stem_start = max(text.rfind("/", 0, start), text.rfind("\\", 0, start)) + 1
+    dot = text.find(".", end)
+    stem_end = dot if dot != -1 and "/" not in text[end:dot] else len(text)
+    if "/" in text[end:stem_end]:
+        return None
+    words = _STEM_SEPARATOR.split(text[stem_start:stem_end])
+    if not 2 <= len(words) <= 3 or not all(_name_like(w) and (w.isupper() or w[1:].islower()) for w in words):
+        return None
+    return stem_start, stem_end
+
+
 def _name_like(word: str) -> bool:
     return word.isalpha() and len(word) >= 2 and word[0].isupper() and word.upper() not in _FILE_WORDS
 
