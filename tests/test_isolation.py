@@ -195,3 +195,15 @@ def test_sync_variant() -> None:
     assert run_isolated_sync(add, 20, 22, limits=LIMITS)["sum"] == 42
     with pytest.raises(LimitExceeded):
         run_isolated_sync(allocate_gigabytes, 4, limits=LIMITS)
+
+
+def test_children_do_not_rerun_the_main_script() -> None:
+    """multiprocessing re-runs __main__ in every spawned child (0.1 s for phileak's CLI); isolated calls to
+    functions of importable modules skip it, a function defined in __main__ keeps it."""
+    from multiprocessing import spawn
+
+    from phileak import isolation
+
+    assert not {"init_main_from_path", "init_main_from_name"} & set(spawn.get_preparation_data(isolation._CHILD))
+    kept = spawn.get_preparation_data(isolation._CHILD_OF_MAIN)
+    assert kept.keys() == spawn.get_preparation_data("any-other-process").keys()

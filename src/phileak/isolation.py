@@ -22,6 +22,8 @@ import resource
 import signal
 import struct
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from multiprocessing import spawn
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext, ForkServerProcess
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -71,11 +73,11 @@ async def run_isolated(fn: Callable[..., T], *args: Any, limits: Limits) -> T:
     process = context.Process(
         target=_child_main,
         args=(writer, payload, limits.max_memory_mb, limits.max_bytes),
-        name="phileak-isolated",
+        name=_CHILD if getattr(fn, "__module__", None) != "__main__" else _CHILD_OF_MAIN,
         daemon=True,
     )
     try:
-        process.start()
+        await _start(process)
     except BaseException:
         reader.close()
         raise
@@ -96,12 +98,43 @@ async def run_isolated(fn: Callable[..., T], *args: Any, limits: Limits) -> T:
     return cast(T, _result(message, exitcode, limits))
 
 
+async def _start(process: ForkServerProcess) -> None:
+    """Start the child off the event loop: the fork server answers with the child's pid only after forking
+    (about 15 ms), and many sessions start at once. A cancelled caller still gets its child killed."""
+    started = asyncio.get_running_loop().run_in_executor(_STARTER, process.start)
+    try:
+        await asyncio.shield(started)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await started
+        if process.pid is not None:
+            process.kill()
+            process.join()
+        raise
+
+
 def run_isolated_sync(fn: Callable[..., T], *args: Any, limits: Limits) -> T:
     """`run_isolated` for synchronous code (a worker thread, a script); not inside a running event loop."""
     return asyncio.run(run_isolated(fn, *args, limits=limits))
 
 
-_PRELOAD: list[str] = ["__main__", __name__, "phileak.logsafe"]
+_PRELOAD: list[str] = [__name__, "phileak.logsafe"]
+_CHILD, _CHILD_OF_MAIN = "phileak-isolated", "phileak-isolated-main"
+_STARTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="phileak-isolation-start")
+_preparation_data = spawn.get_preparation_data
+
+
+def _preparation_without_main(name: str) -> dict[str, Any]:
+    """multiprocessing re-runs the main script in every child (about 0.1 s when it imports phileak's models):
+    a child that calls a function of an importable module does not need it."""
+    data: dict[str, Any] = _preparation_data(name)
+    if name == _CHILD:
+        data.pop("init_main_from_path", None)
+        data.pop("init_main_from_name", None)
+    return data
+
+
+spawn.get_preparation_data = _preparation_without_main
 
 
 def preload(*modules: str) -> None:
