@@ -289,6 +289,29 @@ def test_every_hostile_peer_is_a_per_target_error_within_the_limit(
     assert not any(f.target in (targets["garbage"], targets["silent"]) for f in findings)
 
 
+def test_at_passive_every_raw_hostile_peer_is_a_per_target_error_within_the_limit(
+    tmp_path: Path, raw_peers: dict[str, RawPeer], scp_peers: dict[str, ScpPeer]
+) -> None:
+    """Passive runs in phileak's own event loop (no child process): the same peers end the same way."""
+    targets = {name: peer.target for name, peer in raw_peers.items()}
+    targets["benign"] = scp_peers["benign"].target
+    with store_at(tmp_path) as store:
+        elapsed = scan(store, list(targets.values()), context({"level": "passive"}, limit_s=4.0))
+        outcomes = {outcome.target: outcome for outcome in store.outcomes(SCAN_ID)}
+        kinds = {(f.target, f.kind) for f in store.findings(SCAN_ID)}
+
+    assert elapsed < 4.0 + 3.0
+    reasons = {name: (outcomes[t].status, outcomes[t].reason or "") for name, t in targets.items()}
+    for name in ("garbage", "garbage-pdu", "huge-length"):
+        assert reasons[name][0] is OutcomeStatus.ERROR
+        assert "does not speak DICOM" in reasons[name][1], reasons[name]
+    assert reasons["silent"][0] in (OutcomeStatus.ERROR, OutcomeStatus.TIMEOUT)
+    assert "never answered" in reasons["silent"][1] or "budget" in reasons["silent"][1], reasons["silent"]
+    assert reasons["benign"] == (OutcomeStatus.OK, "")
+    assert (targets["benign"], "dicom-association-open") in kinds
+    assert not any(target == targets["garbage"] for target, _ in kinds)
+
+
 def test_the_response_cap_ends_an_endless_query_without_an_error(tmp_path: Path, scp_peers: dict[str, ScpPeer]) -> None:
     target = scp_peers["endless"].target
     with store_at(tmp_path) as store:

@@ -1,9 +1,10 @@
 """The `dicom` probe: DICOM (DIMSE) targets `host:port` and `dicom-tls://host:port`, and the HTTP side of an
 imaging server `http(s)://host:port` (probes/dicom/http.py).
 
-Each DICOM target is resolved once through the scope guard and only that address is contacted. Its DIMSE
-session runs in a child process under phileak's limits (wall clock, memory, result size), one session per
-address at a time. Findings come from the session's report; a peer that does not speak DICOM, stalls or
+Each DICOM target is resolved once through the scope guard and only that address is contacted. At `standard`
+and `intrusive` its DIMSE session runs in a child process under phileak's limits (wall clock, memory, result
+size); at `passive`, which reads only association answers and one C-ECHO response, it runs in the event loop
+with bounded reads (passive.py). One session per address at a time. Findings come from the session's report; a peer that does not speak DICOM, stalls or
 aborts mid-query ends the target as an error after whatever findings it did support.
 """
 
@@ -87,7 +88,13 @@ class DicomProbe:
         address = await ctx.scope.resolve_checked(target.host, port, ctx.resolver or Resolver())
         request = session_request(ctx, level, address, port, target.host, tls_first)
         async with self._lock(address):
-            report = await run_isolated(child.run_session, request, limits=session_limits(ctx, request))
+            if level == "passive":
+                # Imported here: pynetdicom costs the parent about 0.3 s of start-up, and only passive needs it.
+                from phileak.probes.dicom.passive import passive_session
+
+                report = await passive_session(request)
+            else:
+                report = await run_isolated(child.run_session, request, limits=session_limits(ctx, request))
         log.info("dicom %s (%s): %s", target.ref, level, describe_session(report))
         http = await self._http_side(target.host, ctx, level) if _wants_http_side(ctx, level, report) else None
         signs = honeypot_signs(report)
