@@ -4,8 +4,9 @@ imaging server `http(s)://host:port` (probes/dicom/http.py).
 Each DICOM target is resolved once through the scope guard and only that address is contacted. At `standard`
 and `intrusive` its DIMSE session runs in a child process under phileak's limits (wall clock, memory, result
 size); at `passive`, which reads only association answers and one C-ECHO response, it runs in the event loop
-with bounded reads (passive.py). One session per address at a time. Findings come from the session's report; a peer that does not speak DICOM, stalls or
-aborts mid-query ends the target as an error after whatever findings it did support.
+with bounded reads (passive.py). One session per address at a time. Findings come from the session's report;
+a peer that does not speak DICOM, stalls or aborts mid-query ends the target as an error after whatever
+findings it did support.
 """
 
 from __future__ import annotations
