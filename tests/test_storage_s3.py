@@ -189,3 +189,43 @@ async def test_french_health_data_on_a_host_not_certified_hds_is_flagged(lab: Se
     assert "hds-uncertified-host" not in by_kind(
         await scan(f"s3://{PUBLIC_LIST_BUCKET}", lab, sample=3, profile={"organisation": american})
     )
+
+
+async def test_listing_by_folders_matches_the_flat_listing_on_seaweedfs(lab: Seaweed) -> None:
+    """Both S3 paths (plain-HTTP anonymous, botocore signed) list by folders in parallel and by pages flat
+    with the same objects."""
+    from phileak.lab import Runtime
+    from phileak.lab.storage_services import SEAWEEDFS, _create, owner_client
+    from phileak.probes.storage.access import open_access
+    from phileak.probes.storage.enumerate import ListingStats, list_objects
+    from phileak.probes.storage.location import parse_location
+
+    runtime = Runtime(SEAWEEDFS.name, lab.status.ports, lab.lab.data_root / SEAWEEDFS.name)
+    client = owner_client(runtime)
+    bucket = "lgh-folder-layout"
+    _create(client, bucket)
+    keys = ["index.csv"] + [f"{year}/{month:02d}/r-{i}.pdf" for year in (2025, 2026) for month in (1, 2, 3)
+                            for i in range(4)] + [f"scans/s-{i}.dcm" for i in range(3)]  # fmt: skip
+    for key in keys:
+        client.put_object(Bucket=bucket, Key=key, Body=b"x")
+
+    async def listing(ref: str, owner: bool, parallel: int) -> list[str]:
+        options: dict[str, Any] = {"endpoint": lab.endpoint, **(lab.owner_options if owner else {})}
+        access = await open_access(parse_location(ref, lab.endpoint), options, context(RULES))
+        store = access.owner if owner and access.owner is not None else access.anonymous
+        stats = ListingStats()
+        try:
+            found = [item.key async for item in list_objects(store, "", stats, parallel=parallel, page_size=5)]
+        finally:
+            await access.aclose()
+        assert stats.complete
+        return found
+
+    signed_planned = await listing(f"s3://{bucket}", True, 4)
+    assert sorted(signed_planned) == sorted(keys)
+    assert sorted(await listing(f"s3://{bucket}", True, 1)) == sorted(keys)
+    assert signed_planned[0] == "index.csv"
+    public = f"s3://{PUBLIC_LIST_BUCKET}"
+    anonymous_planned = await listing(public, False, 4)
+    assert sorted(anonymous_planned) == sorted(await listing(public, False, 1))
+    assert len(anonymous_planned) == LAB_PATIENTS * REPORTS_PER_PATIENT

@@ -25,6 +25,7 @@ class ObjectInfo:
 class Page:
     objects: list[ObjectInfo]
     next_token: str | None
+    folders: tuple[str, ...] = ()  # common prefixes, when the page was asked for with a delimiter
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,9 @@ class ObjectStore(Protocol):
     location: BucketLocation
 
     async def list_page(self, prefix: str, token: str | None, page_size: int = PAGE_SIZE) -> Page: ...
+
+    # A store that also lists one level at a time (`list_page(..., delimiter="/")` answering Page.folders)
+    # says so with a class attribute `lists_folders = True`; the listing then reads folders in parallel.
 
     async def read(self, key: str, start: int, end: int, max_bytes: int) -> ReadResult:
         """Bytes start..end (inclusive) of `key` through a Range request; at most max_bytes are accepted."""

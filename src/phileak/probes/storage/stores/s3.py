@@ -134,10 +134,17 @@ class S3Store:
             return f"https://{host}/{location.bucket}"
         return f"https://{location.bucket}.{host}"
 
-    async def list_page(self, prefix: str, token: str | None, page_size: int = PAGE_SIZE) -> Page:
+    lists_folders = True
+
+    async def list_page(
+        self, prefix: str, token: str | None, page_size: int = PAGE_SIZE, delimiter: str | None = None
+    ) -> Page:
         if not self.unsigned:
-            return await self.probe_list(prefix, token, page_size)
+            return await self.probe_list(prefix, token, page_size, delimiter)
         query: dict[str, Any] = {"list-type": "2", "max-keys": max(page_size, BULK_PAGE_SIZE), "encoding-type": "url"}
+        if delimiter:
+            query["max-keys"] = page_size
+            query["delimiter"] = delimiter
         if prefix:
             query["prefix"] = prefix
         if token:
@@ -147,8 +154,12 @@ class S3Store:
             raise StoreError("ListObjectsV2", response.status, _xml_code(response.body, response.status))
         return parse_list_page(response.body, response.status)
 
-    async def probe_list(self, prefix: str, token: str | None, page_size: int = PAGE_SIZE) -> Page:
+    async def probe_list(
+        self, prefix: str, token: str | None, page_size: int = PAGE_SIZE, delimiter: str | None = None
+    ) -> Page:
         kwargs: dict[str, Any] = {"Bucket": self.location.bucket, "MaxKeys": page_size}
+        if delimiter:
+            kwargs["Delimiter"] = delimiter
         if prefix:
             kwargs["Prefix"] = prefix
         if token:
@@ -160,7 +171,8 @@ class S3Store:
             if "Key" in item
         ]
         next_token = answer.get("NextContinuationToken") if answer.get("IsTruncated") else None
-        return Page(objects, str(next_token) if next_token else None)
+        folders = tuple(str(item["Prefix"]) for item in answer.get("CommonPrefixes", ()) if item.get("Prefix"))
+        return Page(objects, str(next_token) if next_token else None, folders)
 
     async def read(self, key: str, start: int, end: int, max_bytes: int) -> ReadResult:
         if not self.unsigned:
@@ -202,6 +214,9 @@ _SIZE = re.compile(rb"<Size>\s*(\d+)\s*</Size>")
 _TRUNCATED = re.compile(rb"<IsTruncated>\s*true\s*</IsTruncated>", re.IGNORECASE)
 _TOKEN = re.compile(rb"<NextContinuationToken>(.*?)</NextContinuationToken>", re.DOTALL)
 _URL_ENCODED = re.compile(rb"<EncodingType>\s*url\s*</EncodingType>", re.IGNORECASE)
+_KEY_ANYWHERE = re.compile(rb"<Key>([^<]*)</Key>")
+_SIZE_ANYWHERE = re.compile(rb"<Size>\s*(\d+)\s*</Size>")
+_FOLDER = re.compile(rb"<CommonPrefixes>\s*<Prefix>(.*?)</Prefix>\s*</CommonPrefixes>", re.DOTALL)
 
 
 def parse_list_page(body: bytes, status: int) -> Page:
@@ -215,6 +230,38 @@ def parse_list_page(body: bytes, status: int) -> Page:
     if not body.lstrip().startswith(b"<") or b"ListBucketResult" not in body[:1024]:
         raise StoreError("ListObjectsV2: not a listing", status)
     encoded = bool(_URL_ENCODED.search(body))
+    objects = _flat_contents(body, encoded)
+    if objects is None:
+        objects = _contents_by_block(body, encoded)
+    token_match = _TOKEN.search(body)
+    token = html.unescape(token_match[1].decode("utf-8", "replace")).strip() if token_match else None
+    folders = []
+    if b"<CommonPrefixes>" in body:
+        for match in _FOLDER.finditer(body):
+            folder = html.unescape(match[1].decode("utf-8", "replace"))
+            folders.append(unquote(folder) if encoded else folder)
+    return Page(objects, token if _TRUNCATED.search(body) and token else None, tuple(folders))
+
+
+def _flat_contents(body: bytes, encoded: bool) -> list[ObjectInfo] | None:
+    """Keys and sizes in two passes over the page, when every <Contents> has exactly one <Key> and one <Size>
+    (as S3 writes them: nothing else in a listing has a Key); None otherwise."""
+    keys = _KEY_ANYWHERE.findall(body)
+    sizes = _SIZE_ANYWHERE.findall(body)
+    if not (len(keys) == len(sizes) == body.count(b"<Contents>")):
+        return None
+    objects = []
+    for raw_key, raw_size in zip(keys, sizes, strict=True):
+        key = raw_key.decode("utf-8", "replace")
+        if "&" in key:
+            key = html.unescape(key)
+        if encoded and "%" in key:
+            key = unquote(key)
+        objects.append(ObjectInfo(key, int(raw_size)))
+    return objects
+
+
+def _contents_by_block(body: bytes, encoded: bool) -> list[ObjectInfo]:
     objects = []
     for block in _CONTENTS.finditer(body):
         key_match = _KEY.search(block[1])
@@ -223,9 +270,7 @@ def parse_list_page(body: bytes, status: int) -> Page:
         key = html.unescape(key_match[1].decode("utf-8", "replace"))
         size_match = _SIZE.search(block[1])
         objects.append(ObjectInfo(unquote(key) if encoded else key, int(size_match[1]) if size_match else None))
-    token_match = _TOKEN.search(body)
-    token = html.unescape(token_match[1].decode("utf-8", "replace")).strip() if token_match else None
-    return Page(objects, token if _TRUNCATED.search(body) and token else None)
+    return objects
 
 
 def _parse_list_tree(body: bytes, status: int) -> Page:
@@ -234,8 +279,11 @@ def _parse_list_tree(body: bytes, status: int) -> Page:
     truncated = False
     token: str | None = None
     raw: list[tuple[str, str | None]] = []
+    folders: list[str] = []
     for child in root:
         name = _local(child.tag)
+        if name == "CommonPrefixes":
+            folders.extend(field.text for field in child if _local(field.tag) == "Prefix" and field.text)
         if name == "Contents":
             key: str | None = None
             size: str | None = None
@@ -254,7 +302,8 @@ def _parse_list_tree(body: bytes, status: int) -> Page:
         elif name == "EncodingType":
             encoded = (child.text or "").strip().lower() == "url"
     objects = [ObjectInfo(unquote(key) if encoded else key, _size(size)) for key, size in raw]
-    return Page(objects, token if truncated and token else None)
+    shown = tuple(unquote(folder) if encoded else folder for folder in folders)
+    return Page(objects, token if truncated and token else None, shown)
 
 
 def _xml_code(body: bytes, status: int) -> str:
