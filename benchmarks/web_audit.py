@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import resource
 import shutil
 import socket
@@ -96,7 +97,12 @@ async def bare_round(urls: list[str], profile: Path) -> Round:
 
 
 async def instrumented_round(
-    urls: list[str], steps_out: list[StepCapture], *, capturing: bool = True, routing: bool = True
+    urls: list[str],
+    steps_out: list[StepCapture],
+    *,
+    capturing: bool = True,
+    routing: bool = True,
+    intercept_nothing: bool = False,
 ) -> Round:
     scope = Scope.from_rules(SCOPE_RULES)
     resolver = Resolver.parse(["*=127.0.0.1"])
@@ -107,6 +113,8 @@ async def instrumented_round(
             capture.attach()
         if routing:  # Playwright turns the HTTP cache off once a route is installed
             await Router(policy, capture).install(session.context)
+        if intercept_nothing:  # request interception on (cache off), but no request ever reaches Python
+            await session.context.route(re.compile(r"^$"), lambda route: route.continue_())
         page = await session.new_page()
         warm = capture.begin(page, "warm-up")
         await page.goto(urls[0], wait_until="load")
@@ -117,7 +125,10 @@ async def instrumented_round(
             await page.goto(url, wait_until="load")
             steps_out.append(await capture.end(step))
         seconds = time.perf_counter() - started
-    mode = "instrumented" if capturing and routing else "capture only" if capturing else "routing only"
+    if intercept_nothing:
+        mode = "interception on, nothing routed"
+    else:
+        mode = "instrumented" if capturing and routing else "capture only" if capturing else "routing only"
     return Round(mode, len(urls), seconds, sum(len(s.requests) for s in steps_out))
 
 
@@ -178,6 +189,8 @@ async def overhead(
         if breakdown:
             results.setdefault("capture only", []).append(await instrumented_round(urls, [], routing=False))
             results.setdefault("routing only", []).append(await instrumented_round(urls, [], capturing=False))
+            nothing = await instrumented_round(urls, [], capturing=False, routing=False, intercept_nothing=True)
+            results.setdefault(nothing.mode, []).append(nothing)
     return {mode: min(rounds_, key=lambda r: r.seconds) for mode, rounds_ in results.items()}, min(detection)
 
 
@@ -219,7 +232,7 @@ def main() -> int:
             verdict = "ok" if ratio <= OVERHEAD_LIMIT else "OVER"
             print(f"overhead ({args.pages} pages, best of {args.rounds} rounds, wait for load):")
             for mode, best in modes.items():
-                print(f"  {mode:<17}{best.pages_per_second:6.2f} pages/s  ({best.seconds / bare.seconds:.2f}x bare)")
+                print(f"  {mode:<32}{best.pages_per_second:6.2f} pages/s  ({best.seconds / bare.seconds:.2f}x bare)")
             print(f"  instrumented: {instrumented.requests} requests captured and routed; ratio {ratio:.2f}x "
                   f"(limit {OVERHEAD_LIMIT}x): {verdict}")  # fmt: skip
             print(f"  leak detection   {args.pages / detect:6.1f} pages/s on the captured steps (beside the browser)")
