@@ -392,3 +392,28 @@ def test_a_file_named_after_a_person_is_read_as_a_name(
 ) -> None:
     found = [key[d.start : d.end] for d in default_engine.analyse(Document(segments=(), name=key)).detections]
     assert found == ([named] if named else [])
+
+
+def test_a_hashed_email_in_a_capture_links_to_the_person_named_in_plain_elsewhere(default_engine: PhiEngine) -> None:
+    import hashlib
+
+    from phileak.phi.people import PeopleCounter
+
+    digest = hashlib.sha256(b"ada.brisk@example.org").hexdigest()  # Meta's normalisation: trimmed, lower-cased
+    capture = Document(segments=(
+        Segment("Lead", label="ev"), Segment(digest, label="ud[em]"), Segment("Ada", label="ud[fn]"),
+        Segment("HIV testing", label="cd[content_name]"),
+    ))  # fmt: skip
+    letter = Document(segments=(Segment("Patient: Ada Brisk, DOB 04/03/1981, email Ada.Brisk@example.org"),))
+    hashed_only = Document(segments=(Segment(digest, label="ud[em]"), Segment("Lead", label="ev")))
+
+    sent = default_engine.analyse(capture)
+    assert DataCategory.EMAIL in sent.identifiers and sent.is_phi
+    assert {d.detector for d in sent.detections if d.category is DataCategory.EMAIL} == {"hashed:email"}
+    # nothing but a digest: a detection, but no person of its own (it could be anyone the other files name)
+    alone = default_engine.analyse(hashed_only)
+    assert DataCategory.EMAIL in alone.categories and not alone.people
+    counter = PeopleCounter()
+    for name, document in (("capture", capture), ("letter", letter), ("alone", hashed_only)):
+        counter.add(name, default_engine.analyse(document).people)
+    assert counter.distinct() == 1

@@ -207,11 +207,36 @@ def test_labelled_values(label: str, value: str, category: DataCategory) -> None
     assert found(value, label=label) == {(category.value, value)}
 
 
+HASHED_EMAIL = "d96f1ecd7f2c5ab9af504c5fb5b15e0b6bc5119f334510b4bfb4e7e3fe8f26d5"
+HASHED_PHONE = "a8cfcd74832004951b4408cdb0a5dbcd8c7e52d43f7fe244bf720582e05241da"
+
+
+@pytest.mark.parametrize(
+    ("label", "value", "expected"),
+    [
+        ("ud[em]", HASHED_EMAIL, {(C.EMAIL.value, HASHED_EMAIL)}),  # Meta advanced matching
+        ("ud[ph]", HASHED_PHONE, {(C.PHONE.value, HASHED_PHONE)}),
+        ("ud[fn]", HASHED_PHONE, {(C.PERSON_NAME.value, HASHED_PHONE)}),
+        ("context.user.email", HASHED_EMAIL.upper(), {(C.EMAIL.value, HASHED_EMAIL.upper())}),  # TikTok
+        (
+            "em",  # GA4 user-provided data
+            f"tv.1~em.{HASHED_EMAIL}~pn.{HASHED_PHONE}",
+            {(C.EMAIL.value, HASHED_EMAIL), (C.PHONE.value, HASHED_PHONE)},
+        ),
+    ],
+)
+def test_identifiers_sent_hashed_are_identifiers(label: str, value: str, expected: set[tuple[str, str]]) -> None:
+    analysis = ENGINE.analyse_text(value, label=label)
+    found = {(d.category.value, value[d.start : d.end]) for d in analysis.detections}
+    assert found == expected
+    assert all(d.detector.startswith("hashed:") for d in analysis.detections)
+
+
 @pytest.mark.parametrize(
     ("label", "value"),
     [
-        ("ud[em]", "d96f1ecd7f2c5ab9af504c5fb5b15e0b6bc5119f334510b4bfb4e7e3fe8f26d5"),  # hashed: canary territory
-        ("ud[fn]", "a8cfcd74832004951b4408cdb0a5dbcd8c7e52d43f7fe244bf720582e05241da"),
+        ("order_hash", "d96f1ecd7f2c5ab9af504c5fb5b15e0b6bc5119f334510b4bfb4e7e3fe8f26d5"),  # a digest of what?
+        ("ud[ge]", "252f10c83610ebca1a059c0bae8255eba2f95be4d1d7bcfa89d7248a82d9f111"),  # hashed gender
         ("order_id", "340717"),
         ("cd[content_name]", "Essential Hypertension"),
         ("Test Name", "Complete Blood Count"),

@@ -47,6 +47,7 @@ from phileak.phi.candidates import (
     starts_within,
     ties_person,
 )
+from phileak.phi.hashed import HASHABLE_ROLES, hashed_values, may_be_hashed
 from phileak.phi.identity import IdentityHasher
 from phileak.phi.labels import ROLE_CATEGORY, Role, label_role, loose, role_supports
 from phileak.phi.patterns import PREFILTERS, default_patterns
@@ -310,7 +311,9 @@ class _Run:
         per_segment: dict[int, _SegmentHits] = {}
         for index, segment in enumerate(self.segments):
             role = label_role(segment.label)
-            if role is Role.FILE_NAME or (role in LABELLED_ROLES and len(texts[index]) <= _SHORT_SEGMENT):
+            text = texts[index]
+            labelled = role in LABELLED_ROLES or role in HASHABLE_ROLES or may_be_hashed(text)
+            if role is Role.FILE_NAME or (labelled and len(text) <= _SHORT_SEGMENT):
                 per_segment[index] = _SegmentHits()
         if len(texts) == 1:
             joined, starts, bounds = texts[0], [0], [len(texts[0])]
@@ -366,7 +369,12 @@ class _Run:
         role = label_role(self.segments[index].label)
         short = len(text) <= _SHORT_SEGMENT
         found: list[Candidate] = []
-        if role is not None and short and role in LABELLED_ROLES:
+        hashed = hashed_values(role, text) if short else []
+        if hashed:
+            for start, end, named in hashed:
+                found.append(Candidate(index, start, end, ROLE_CATEGORY[named], f"hashed:{named}", 0.85, Origin.LABEL,
+                                        named, contextual=True))  # fmt: skip
+        elif role is not None and short and role in LABELLED_ROLES:
             self._labelled(index, text, role, found, facts)
         elif role is Role.FILE_NAME:
             for start, end, named in read_file_name(text):

@@ -53,6 +53,8 @@ _KINDS: Final[dict[str, Kind]] = {
     "medication": "text",
     "procedure": "text",
     "search-term": "text",
+    # identifiers sent hashed (phi.hashed): the digest, read like an id
+    **{f"{base}-{algorithm}": "id" for base in ("email", "phone") for algorithm in ("md5", "sha1", "sha256", "sha512")},
 }
 _ALIASES: Final = {"name": "person-name", "dob": "date-of-birth", "birth-date": "date-of-birth"}
 

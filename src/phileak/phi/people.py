@@ -47,6 +47,7 @@ STRONG_KINDS: Final = frozenset(
     {
         "mrn", "ssn", "fr-nir", "health-plan-id", "email", "phone", "account-number", "licence-number",
         "device-id", "name+birth-date", "person-id",
+        *(f"{base}-{algorithm}" for base in ("email", "phone") for algorithm in ("md5", "sha1", "sha256", "sha512")),
     }
 )  # fmt: skip
 # A person has one value of each: two different values mean two people (for name-only linking).

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Final, Protocol
 
 from phileak.model import DataCategory
+from phileak.phi.hashed import digest_algorithm, email_sha256, linking_kind
 from phileak.phi.identity import fold, parse_date
 from phileak.phi.labels import Role
 from phileak.phi.patterns.contact import is_role_mailbox
@@ -28,6 +29,7 @@ _KEY_ORDER: Final = ("ssn", "nir", "mrn", "health-plan-id")
 _PERSON_CATEGORIES: Final = frozenset({_C.PERSON_NAME, _C.EMAIL, _C.PHONE, _C.ADDRESS, *_SINGLE_SLOTS})
 _NAME_PARTS: Final = frozenset({Role.GIVEN_NAME, Role.FAMILY_NAME})
 _NAME_WORD = re.compile(r"[^\W\d_]+")
+_ROLE_OF: Final = {_C.EMAIL: Role.EMAIL, _C.PHONE: Role.PHONE}
 _TITLES: Final = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "mme", "mlle", "m", "madame", "monsieur"})
 
 
@@ -53,11 +55,14 @@ class PersonBuilder:
     name_tokens: frozenset[str] = frozenset()
     slots: dict[str, tuple[str, str]] = field(default_factory=dict)  # slot -> (raw value, comparable form)
     emails: dict[str, str] = field(default_factory=dict)
+    hashed: dict[str, str] = field(default_factory=dict)  # digest (lower case) -> attribute kind ("email-sha256")
     phones: dict[str, str] = field(default_factory=dict)
     addresses: list[str] = field(default_factory=list)
 
     def accepts(self, category: DataCategory, role: Role | None, value: str) -> bool:
         """False when `value` belongs to someone else (a second, different name or date of birth ...)."""
+        if digest_algorithm(value) is not None:
+            return True  # a digest says nothing about whose record this is
         if category is _C.PERSON_NAME:
             tokens = name_words(value)
             if not tokens or not self.name_tokens or tokens <= self.name_tokens or self.name_tokens <= tokens:
@@ -74,6 +79,11 @@ class PersonBuilder:
         return self.slots[slot][1] == _comparable(category, value, self.region)
 
     def add(self, category: DataCategory, role: Role | None, value: str) -> None:
+        if digest_algorithm(value) is not None:
+            kind = linking_kind(role or _ROLE_OF.get(category), value)
+            if kind is not None:
+                self.hashed.setdefault(value.strip().lower(), kind)
+            return  # hashed names, dates and postcodes are detections, not a person's parts
         if category is _C.PERSON_NAME:
             tokens = name_words(value)
             if not tokens or tokens <= self.name_tokens:
@@ -124,6 +134,9 @@ class PersonBuilder:
                 _add(attributes, slot, hashing.hash(category, self.slots[slot][0]))
         for value in self.emails.values():
             _add(attributes, "email", hashing.hash("email", value))
+            _add(attributes, "email-sha256", hashing.hash("email-sha256", email_sha256(value)))
+        for digest, kind in self.hashed.items():
+            _add(attributes, kind, hashing.hash(kind, digest))
         for value in self.phones.values():
             _add(attributes, "phone", hashing.hash("phone", value))
         strong = next((slot for slot in _KEY_ORDER if slot in self.slots), None)
@@ -144,6 +157,7 @@ class PersonBuilder:
             *self.name_parts.values(),
             *(raw for raw, _ in self.slots.values()),
             *self.emails.values(),
+            *self.hashed,
             *self.phones.values(),
             *self.addresses,
         ]
