@@ -417,3 +417,22 @@ def test_a_hashed_email_in_a_capture_links_to_the_person_named_in_plain_elsewher
     for name, document in (("capture", capture), ("letter", letter), ("alone", hashed_only)):
         counter.add(name, default_engine.analyse(document).people)
     assert counter.distinct() == 1
+
+
+def test_a_french_or_day_first_document_reads_its_ambiguous_dates_day_first(default_engine: PhiEngine) -> None:
+    """The scan's region is US (month first); each document still says how it writes dates."""
+    from phileak.phi.people import PeopleCounter
+
+    def people(*texts: str) -> int:
+        counter = PeopleCounter()
+        for number, text in enumerate(texts):
+            counter.add(str(number), default_engine.analyse(Document(segments=(Segment(text),))).people)
+        return counter.distinct()
+
+    iso = "Patient: Louise Garnier, DOB 1980-04-03, MRN 448812"
+    french = "Compte rendu. Patiente : Louise Garnier, née le 03/04/1980."
+    day_first = "Patient: Louise Garnier, DOB 03/04/1980. Seen 25/11/2026."
+    us = "Patient: Louise Garnier, DOB 03/04/1980. Seen 11/25/2026."
+    assert people(iso, french) == 1
+    assert people(iso, day_first) == 1
+    assert people(iso, us) == 2  # March 4th: another Louise Garnier

@@ -19,6 +19,7 @@ import bisect
 import functools
 import importlib
 import logging
+import re
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -48,7 +49,7 @@ from phileak.phi.candidates import (
     ties_person,
 )
 from phileak.phi.hashed import HASHABLE_ROLES, hashed_values, may_be_hashed
-from phileak.phi.identity import IdentityHasher
+from phileak.phi.identity import DAY_FIRST_REGION, IdentityHasher, month_first
 from phileak.phi.labels import ROLE_CATEGORY, Role, label_role, loose, role_supports
 from phileak.phi.patterns import PREFILTERS, default_patterns
 from phileak.phi.patterns.matcher import Expression, MultiMatcher
@@ -85,6 +86,14 @@ _NAME_NEAR_DOB: Final = 64
 _ADDRESS_CHAIN: Final = 60  # a postcode line this close after a street line is part of the address
 
 _NAMES: Final = frozenset({_C.PERSON_NAME, _C.PROVIDER_NAME})
+_DATES: Final = frozenset({_C.DATE, _C.DATE_OF_BIRTH})
+_NUMERIC_DATE = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{4}")
+# Words of French clinical paperwork: a document with them writes 03/04/1980 for the 3rd of April.
+_FRENCH = re.compile(
+    r"\b(?:né|née|naissance|prénom|adresse|téléphone|médecin|docteur|résultats?|ordonnance|rendez-vous|"
+    r"patiente|compte rendu|examen|prélèvement|sécurité sociale)\b",
+    re.IGNORECASE,
+)
 # Names, addresses and ids a health word inside of is not a health fact ("Dr. James Parkinson", "Rose Lane").
 _SHADOWING: Final = REDACTED
 # Numbers whose neighbours matter: "12-345-6789-01" or "1.2.3.4.5" is not a phone, an SSN or an address.
@@ -545,6 +554,7 @@ class _Run:
         person_tied: set[DataCategory] = set()
         builders: list[PersonBuilder] = []
         texts = self.texts
+        region = self._date_region(identifiers)
         for members in records.values():
             strong = has_strong(members)
             present = [c for c in members if strong or not c.provisional]
@@ -555,8 +565,33 @@ class _Run:
                     if ties_person(candidate, strong, value):
                         person_tied.add(candidate.category)
             people = [(c.category, c.role, texts[c.segment][c.start : c.end]) for c in present]
-            builders += assemble(people, self.engine._region)
+            builders += assemble(people, region)
         return kept, person_tied, builders
+
+    def _date_region(self, identifiers: list[Candidate]) -> str:
+        """The region whose order reads this document's numeric dates. In a month-first region (US), a
+        document writes day first when one of its dates can only be read so (31/01/1980) and none only month
+        first, or when its dates are all ambiguous (03/04/1980) and it is written in French."""
+        region = self.engine._region
+        if not month_first(region):
+            return region
+        day_first_seen = month_first_seen = ambiguous = False
+        texts = self.texts
+        for candidate in identifiers:
+            if candidate.category not in _DATES:
+                continue
+            match = _NUMERIC_DATE.fullmatch(texts[candidate.segment][candidate.start : candidate.end].strip())
+            if match is None:
+                continue
+            first, second = int(match[1]), int(match[2])
+            day_first_seen |= first > 12 >= second
+            month_first_seen |= second > 12 >= first
+            ambiguous |= first <= 12 and second <= 12
+        if month_first_seen:
+            return region
+        if day_first_seen or (ambiguous and any(_FRENCH.search(text) for text in texts)):
+            return DAY_FIRST_REGION
+        return region
 
     def _people(self, builders: list[PersonBuilder]) -> list[PersonRecord]:
         by_key: dict[str, set[tuple[str, str]]] = {}

@@ -125,6 +125,13 @@ _TIME_TAIL = re.compile(r"(?:t|\s+)\d{1,2}:\d{2}.*$")
 _DATE_TOKEN = re.compile(r"\d+|[a-z]+")
 _DATE_SEPARATORS = re.compile(r"^[\s/.,\-]*$")
 _MONTH_FIRST_REGIONS: Final = frozenset({"US"})
+DAY_FIRST_REGION: Final = "FR"  # a region that reads 03/04/1980 as the 3rd of April
+
+
+def month_first(region: str) -> bool:
+    """Whether numeric dates are read month first (03/04/1980 = March 4) in `region`."""
+    return region.upper() in _MONTH_FIRST_REGIONS
+
 
 
 def parse_date(value: str, region: str = "US") -> date:

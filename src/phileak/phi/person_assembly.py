@@ -29,6 +29,7 @@ _KEY_ORDER: Final = ("ssn", "nir", "mrn", "health-plan-id")
 _PERSON_CATEGORIES: Final = frozenset({_C.PERSON_NAME, _C.EMAIL, _C.PHONE, _C.ADDRESS, *_SINGLE_SLOTS})
 _NAME_PARTS: Final = frozenset({Role.GIVEN_NAME, Role.FAMILY_NAME})
 _NAME_WORD = re.compile(r"[^\W\d_]+")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ROLE_OF: Final = {_C.EMAIL: Role.EMAIL, _C.PHONE: Role.PHONE}
 _TITLES: Final = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "mme", "mlle", "m", "madame", "monsieur"})
 
@@ -118,7 +119,7 @@ class PersonBuilder:
         else the name alone. Attributes carry every hash the people counter (phi.people) can link on: name,
         date of birth, name + date of birth, address, and each identifier."""
         name = self.name
-        dob = self.slots["dob"][0] if "dob" in self.slots else None
+        dob = self._birth_date()
         attributes: set[tuple[str, str]] = set()
         pair = hashing.person(name=name, birth_date=dob) if name and dob else None
         if pair:
@@ -150,6 +151,14 @@ class PersonBuilder:
         else:
             key = hashing.person(name=name) if name else None
         return PersonRecord(key=key, attributes=frozenset(attributes)) if key else None
+
+    def _birth_date(self) -> str | None:
+        """The date of birth as this record's region reads it: in ISO form when it parses, so that the hasher
+        (which reads numeric dates in the scan's region) keys the date this document meant."""
+        if "dob" not in self.slots:
+            return None
+        raw, comparable = self.slots["dob"]
+        return comparable if _ISO_DATE.fullmatch(comparable) else raw
 
     def values(self) -> list[str]:
         """The raw values this person was built from (to register with logsafe)."""
