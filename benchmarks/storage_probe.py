@@ -165,7 +165,7 @@ async def phileak_content(endpoint: str) -> tuple[float, int, Any]:
     from phileak.probes.storage.probe import StorageProbe
     from phileak.targets import parse_target
 
-    PhiAdapter(context({}).identity)  # built once per process (compiling the detectors): not timed
+    await PhiAdapter(context({}).identity).warm()  # the engine's worker, built once per process: not timed
     target = parse_target("storage", f"s3://{PDF_BUCKET}", {"endpoint": endpoint})
     started = time.perf_counter()
     findings = [f async for f in StorageProbe().scan(target, context({}))]

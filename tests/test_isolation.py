@@ -13,7 +13,7 @@ import pytest
 
 from phileak import logsafe
 from phileak.errors import LimitExceeded, ScopeViolation, TransientError
-from phileak.isolation import IsolatedFailure, run_isolated, run_isolated_sync
+from phileak.isolation import IsolatedFailure, IsolatedWorker, run_isolated, run_isolated_sync
 from phileak.probes.base import Limits
 
 LIMITS = Limits(timeout_s=60.0, max_memory_mb=256, max_bytes=1024 * 1024)
@@ -207,3 +207,66 @@ def test_children_do_not_rerun_the_main_script() -> None:
     assert not {"init_main_from_path", "init_main_from_name"} & set(spawn.get_preparation_data(isolation._CHILD))
     kept = spawn.get_preparation_data(isolation._CHILD_OF_MAIN)
     assert kept.keys() == spawn.get_preparation_data("any-other-process").keys()
+
+
+# ---------------------------------------------------------------- the long-lived worker
+
+
+def make_state(seed: int) -> dict[str, int]:
+    return {"seed": seed, "pid": os.getpid(), "calls": 0}
+
+
+def use_state(state: dict[str, int], value: int) -> tuple[int, int, int]:
+    state["calls"] += 1
+    return state["seed"] + value, state["pid"], state["calls"]
+
+
+def state_then_sleep(state: dict[str, int], seconds: float) -> int:
+    time.sleep(seconds)
+    return state["pid"]
+
+
+def state_then_die(state: dict[str, int]) -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def state_then_raise(state: dict[str, int]) -> None:
+    raise TransientError("upstream went away")
+
+
+def state_then_bytes(state: dict[str, int], size: int) -> bytes:
+    return b"x" * size
+
+
+def state_then_allocate(state: dict[str, int]) -> int:
+    return len(bytearray(4 * 1024 * 1024 * 1024))
+
+
+async def test_a_worker_keeps_its_state_across_calls_and_restarts_after_a_kill() -> None:
+    worker = IsolatedWorker(make_state, 40, max_memory_mb=256, name="test-worker")
+    try:
+        first = await worker.call(use_state, 2, timeout_s=30, max_bytes=4096)
+        second = await worker.call(use_state, 3, timeout_s=30, max_bytes=4096)
+        assert (first[0], second[0]) == (42, 43)
+        assert first[1] == second[1] != os.getpid()  # one process, set up once
+        assert (first[2], second[2]) == (1, 2)
+
+        started = time.monotonic()
+        with pytest.raises(LimitExceeded, match="wall-clock"):
+            await worker.call(state_then_sleep, 60, timeout_s=0.5, max_bytes=4096)
+        assert time.monotonic() - started < 5
+        assert _gone(first[1])
+        after = await worker.call(use_state, 0, timeout_s=30, max_bytes=4096)
+        assert after[1] != first[1] and after[2] == 1  # a fresh worker, set up again
+
+        with pytest.raises(IsolatedFailure, match="killed by SIGKILL"):
+            await worker.call(state_then_die, timeout_s=30, max_bytes=4096)
+        with pytest.raises(TransientError, match="upstream went away"):
+            await worker.call(state_then_raise, timeout_s=30, max_bytes=4096)
+        with pytest.raises(LimitExceeded, match="larger than"):
+            await worker.call(state_then_bytes, 10_000, timeout_s=30, max_bytes=1000)
+        with pytest.raises(LimitExceeded, match="memory limit"):
+            await worker.call(state_then_allocate, timeout_s=30, max_bytes=4096)
+        assert (await worker.call(use_state, 1, timeout_s=30, max_bytes=4096))[0] == 41  # still serving
+    finally:
+        await worker.close()

@@ -259,6 +259,9 @@ class _TooLarge(Exception):
     pass
 
 
+_NO_STATE: Any = object()
+
+
 class _CappedBuffer(io.BytesIO):
     def __init__(self, cap: int) -> None:
         super().__init__()
@@ -289,12 +292,15 @@ def _write_all(fd: int, data: bytes | memoryview) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _contained_call(payload: bytes, max_memory_mb: int, max_bytes: int) -> bytes | memoryview:
-    """The pickled ("ok", result), ("limit", message) or ("error", details) for the parent."""
+def _contained_call(payload: bytes, max_memory_mb: int, max_bytes: int, state: Any = _NO_STATE) -> bytes | memoryview:
+    """The pickled ("ok", result), ("limit", message) or ("error", details) for the parent. A worker's calls
+    get its `state` as their first argument."""
     out_of_memory = too_large = False
     try:
         _apply_limits(max_memory_mb)
         fn, args = pickle.loads(payload)  # noqa: S301 - pickled by our own parent
+        if state is not _NO_STATE:
+            args = (state, *args)
         buffer = _CappedBuffer(max_bytes)
         pickle.dump(("ok", fn(*args)), buffer, protocol=pickle.HIGHEST_PROTOCOL)
         return buffer.getbuffer()
@@ -335,3 +341,182 @@ def _error_details(exc: BaseException) -> dict[str, str | None]:
         "subject": violation.subject if violation else None,
         "reason": violation.reason if violation else None,
     }
+
+
+# ---------------------------------------------------------------- a long-lived isolated worker
+
+
+class IsolatedWorker:
+    """One long-lived child process for calls that share costly state (the PHI engine's compiled detectors):
+    `setup(*setup_args)` runs once in the child and its result is passed as the first argument of every call.
+    Each call has the same guarantees as `run_isolated`: a wall-clock limit (the worker is killed, and the next
+    call starts a fresh one), the address-space limit (RLIMIT_AS, for the worker's whole life) and a result
+    size cap; failures come back as phileak errors. One call at a time; callers queue on a lock.
+
+    Use it only for work on input that phileak has already bounded (extracted text), not for parsing hostile
+    bytes: a call that exhausts memory costs the worker, and the next call waits for a new one to set up."""
+
+    def __init__(self, setup: Callable[..., Any], *setup_args: Any, max_memory_mb: int, name: str) -> None:
+        self._setup = _pickle_call(setup, setup_args)
+        self._max_memory_mb = max_memory_mb
+        self._name = name
+        self._process: ForkServerProcess | None = None
+        self._requests: Connection | None = None
+        self._answers: Connection | None = None
+        self._lock: asyncio.Lock | None = None
+        self._lock_loop: asyncio.AbstractEventLoop | None = None
+
+    async def call(self, fn: Callable[..., T], *args: Any, timeout_s: float, max_bytes: int) -> T:
+        payload = _pickle_call(fn, args)
+        async with self._call_lock():
+            if self._process is None or self._process.exitcode is not None:
+                await self._start()
+            assert self._requests is not None and self._answers is not None
+            loop = asyncio.get_running_loop()
+            try:
+                async with asyncio.timeout(timeout_s):
+                    # Large batches block on the pipe until the worker reads them: not on the event loop.
+                    await loop.run_in_executor(_STARTER, _send_frame, self._requests, payload, max_bytes)
+                    message = await _read_frame(self._answers, max_bytes + _ENVELOPE_SLACK)
+            except TimeoutError:
+                await self.close()
+                raise LimitExceeded(f"worker call killed at phileak's wall-clock limit of {timeout_s:g}s") from None
+            except BaseException:
+                await self.close()
+                raise
+            if message is None:  # the worker died (or announced an oversized answer): reap it for its status
+                exitcode = await self._stop(grace_s=_EXIT_GRACE_S)
+                limits = _WorkerLimits(self._max_memory_mb, max_bytes)
+                raise IsolatedFailure(_death_reason(exitcode, limits))  # type: ignore[arg-type]
+            return cast(T, _result(message, 0, _WorkerLimits(self._max_memory_mb, max_bytes)))  # type: ignore[arg-type]
+
+    def _call_lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._lock_loop is not loop:
+            self._lock, self._lock_loop = asyncio.Lock(), loop
+        return self._lock
+
+    async def _start(self) -> None:
+        await self.close()
+        context = _forkserver()
+        requests_reader, requests_writer = context.Pipe(duplex=False)
+        answers_reader, answers_writer = context.Pipe(duplex=False)
+        process = context.Process(
+            target=_worker_main,
+            args=(requests_reader, answers_writer, self._setup, self._max_memory_mb),
+            name=_CHILD,
+            daemon=True,
+        )
+        try:
+            await _start(process)
+        finally:
+            requests_reader.close()
+            answers_writer.close()
+        self._process, self._requests, self._answers = process, requests_writer, answers_reader
+
+    async def close(self) -> None:
+        """Stop the worker (it is started again by the next call)."""
+        await self._stop(grace_s=0.0)
+
+    async def _stop(self, grace_s: float) -> int | None:
+        process, self._process = self._process, None
+        for connection in (self._requests, self._answers):
+            if connection is not None:
+                with contextlib.suppress(OSError):
+                    connection.close()
+        self._requests = self._answers = None
+        return await _reap(process, grace_s=grace_s) if process is not None else None
+
+    def close_sync(self) -> None:
+        """`close` outside an event loop (at exit)."""
+        process, self._process = self._process, None
+        for connection in (self._requests, self._answers):
+            if connection is not None:
+                with contextlib.suppress(OSError):
+                    connection.close()
+        self._requests = self._answers = None
+        if process is not None and process.exitcode is None:
+            process.kill()
+            process.join()
+
+
+class _WorkerLimits:
+    """The two limits `_result` and `_death_reason` report."""
+
+    def __init__(self, max_memory_mb: int, max_bytes: int) -> None:
+        self.max_memory_mb = max_memory_mb
+        self.max_bytes = max_bytes
+
+
+def _send_frame(connection: Connection, payload: bytes, max_bytes: int) -> None:
+    fd = connection.fileno()
+    _write_all(fd, _HEADER.pack(len(payload)) + _HEADER.pack(max_bytes))
+    _write_all(fd, payload)
+
+
+async def _read_frame(connection: Connection, cap: int) -> bytearray | None:
+    """One length-prefixed answer; None when the worker died first or announced more than `cap` bytes."""
+    loop = asyncio.get_running_loop()
+    fd = connection.fileno()
+    os.set_blocking(fd, False)
+    received = bytearray()
+    finished: asyncio.Future[bool] = loop.create_future()
+
+    def on_readable() -> None:
+        while not finished.done():
+            try:
+                chunk = os.read(fd, _READ_CHUNK)
+            except BlockingIOError:
+                return
+            except OSError as exc:
+                finished.set_exception(exc)
+                return
+            if not chunk:
+                finished.set_result(False)
+                return
+            received.extend(chunk)
+            if len(received) >= _HEADER.size:
+                announced = _HEADER.unpack_from(received)[0]
+                if announced > cap:
+                    finished.set_result(False)
+                elif len(received) >= _HEADER.size + announced:
+                    finished.set_result(True)
+
+    loop.add_reader(fd, on_readable)
+    try:
+        complete = await finished
+    finally:
+        loop.remove_reader(fd)
+    return received if complete else None
+
+
+def _read_exactly(fd: int, size: int) -> bytes | None:
+    chunks = bytearray()
+    while len(chunks) < size:
+        chunk = os.read(fd, min(_READ_CHUNK, size - len(chunks)))
+        if not chunk:
+            return None
+        chunks.extend(chunk)
+    return bytes(chunks)
+
+
+def _worker_main(requests: Connection, answers: Connection, setup: bytes, max_memory_mb: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    _apply_limits(max_memory_mb)
+    setup_fn, setup_args = pickle.loads(setup)  # noqa: S301 - pickled by our own parent
+    state = setup_fn(*setup_args)
+    fd_in, fd_out = requests.fileno(), answers.fileno()
+    while True:
+        header = _read_exactly(fd_in, 2 * _HEADER.size)
+        if header is None:
+            return  # the parent closed the pipe
+        size, max_bytes = _HEADER.unpack_from(header)[0], _HEADER.unpack_from(header, _HEADER.size)[0]
+        payload = _read_exactly(fd_in, size)
+        if payload is None:
+            return
+        body = _contained_call(payload, max_memory_mb, max_bytes, state)
+        _write_all(fd_out, _HEADER.pack(len(body)))
+        _write_all(fd_out, body)

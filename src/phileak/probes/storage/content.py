@@ -8,6 +8,7 @@ bomb, a parser crash) costs only itself."""
 from __future__ import annotations
 
 import asyncio
+import atexit
 import re
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from phileak.errors import LimitExceeded, PhileakError
-from phileak.isolation import preload, run_isolated_sync
+from phileak.isolation import IsolatedWorker, preload, run_isolated_sync
 from phileak.model import DataCategory, Estimate, Severity
 from phileak.phi.extract import (
     ExtractionError,
@@ -83,37 +84,140 @@ def analysed(engine: Any, document: Document) -> PhiResult:
 
 
 class PhiAdapter:
-    """The engine for one scan's identity key, built once per key and process."""
+    """The engine for one scan's identity key. It runs in a long-lived isolated worker process (built once per
+    key and process; phileak.isolation.IsolatedWorker): analysis then uses the second core beside the event
+    loop and the extraction children, and a document the engine chokes on costs a killed worker, not a hung
+    scan. Without worker processes (`in_worker=False`) it runs in a thread of this process."""
 
-    def __init__(self, hasher: IdentityHasher) -> None:
+    def __init__(self, hasher: IdentityHasher, *, in_worker: bool = True) -> None:
+        self._hasher = hasher
+        self._engine: Any = None
         try:
-            from phileak.phi.engine import PhiEngine
-        except ImportError:  # the engine is another package of phileak; without it keys and contents go unread
-            self.engine: Any = None
+            import phileak.phi.engine  # noqa: F401 - the engine is another package of phileak
+        except ImportError:  # without it keys and contents go unread
+            self.available = False
+            self._worker = None
             return
-        cache_key = hasher.hash("id", "phileak-storage-engine")
-        engine = _ENGINES.get(cache_key)
-        if engine is None:
-            engine = _ENGINES[cache_key] = PhiEngine(hasher)
-        self.engine = engine
+        self.available = True
+        self._worker = _worker_for(hasher) if in_worker else None
+        self.failures = 0
 
     @property
-    def available(self) -> bool:
-        return self.engine is not None
+    def engine(self) -> Any:
+        """The engine in this process (built on first use)."""
+        if self._engine is None:
+            cache_key = self._hasher.hash("id", "phileak-storage-engine")
+            engine = _ENGINES.get(cache_key)
+            if engine is None:
+                engine = _ENGINES[cache_key] = build_engine(self._hasher)
+            self._engine = engine
+        return self._engine
 
-    async def analyse(self, document: Document) -> PhiResult:
-        return await asyncio.get_running_loop().run_in_executor(_ANALYSIS, analysed, self.engine, document)
+    async def warm(self) -> None:
+        """Build the engine now (in the worker, or here), so the first analysis does not wait for it."""
+        if self._worker is not None:
+            await self._worker.call(engine_ready, timeout_s=WORKER_SETUP_S, max_bytes=1024)
+        else:
+            await asyncio.get_running_loop().run_in_executor(_ANALYSIS, lambda: self.engine)
+
+    async def analyse(self, document: Document) -> PhiResult | None:
+        [result] = await self.analyse_many([document])
+        return result
+
+    async def analyse_many(self, documents: Sequence[Document]) -> list[PhiResult | None]:
+        """One result per document; None for a document the engine could not finish within phileak's limits."""
+        if not documents:
+            return []
+        if self._worker is None:
+            engine = self.engine
+            return await asyncio.get_running_loop().run_in_executor(
+                _ANALYSIS, lambda: [analysed(engine, d) for d in documents]
+            )
+        try:
+            return list(await self._in_worker(list(documents)))
+        except (PhileakError, LimitExceeded):
+            if len(documents) == 1:
+                self.failures += 1
+                return [None]
+        results: list[PhiResult | None] = []
+        for document in documents:  # the batch failed: each alone, so only the culprit is lost
+            try:
+                [result] = await self._in_worker([document])
+            except (PhileakError, LimitExceeded):
+                self.failures += 1
+                result = None
+            results.append(result)
+        return results
+
+    async def _in_worker(self, documents: list[Document]) -> list[PhiResult]:
+        assert self._worker is not None
+        size = sum(len(s.text) for d in documents for s in d.segments) + sum(len(d.name or "") for d in documents)
+        timeout = WORKER_SETUP_S + WORKER_SECONDS_PER_MB * size / 1e6 + 0.05 * len(documents)
+        result: list[PhiResult] = await self._worker.call(
+            analyse_documents, documents, timeout_s=timeout, max_bytes=WORKER_RESULT_BYTES
+        )
+        return result
 
     async def analyse_keys(self, keys: Sequence[str]) -> list[PhiResult]:
-        """Each key as a document of its own (a name and nothing else), in one trip to the analysis thread."""
-        engine = self.engine
+        """Each key as a document of its own (a name and nothing else), in one trip to the engine."""
+        documents = [Document(segments=(), name=readable_key(key), source="object-key") for key in keys]
+        return [result or NOTHING_FOUND for result in await self.analyse_many(documents)]
 
-        def run() -> list[PhiResult]:
-            return [
-                analysed(engine, Document(segments=(), name=readable_key(key), source="object-key")) for key in keys
-            ]
 
-        return await asyncio.get_running_loop().run_in_executor(_ANALYSIS, run)
+# The engine's worker: its detectors take seconds to compile, so one worker per identity key and process,
+# and only the latest key's (a scan uses one key; a test session many).
+WORKER_MEMORY_MB = 2048
+WORKER_SETUP_S = 120.0
+WORKER_SECONDS_PER_MB = 10.0
+WORKER_RESULT_BYTES = 64 * 1024 * 1024
+_WORKERS: dict[str, IsolatedWorker] = {}
+
+
+def _worker_for(hasher: IdentityHasher) -> IsolatedWorker:
+    cache_key = hasher.hash("id", "phileak-storage-engine")
+    worker = _WORKERS.get(cache_key)
+    if worker is None:
+        for other in _WORKERS.values():
+            other.close_sync()
+        _WORKERS.clear()
+        worker = _WORKERS[cache_key] = IsolatedWorker(
+            build_engine, hasher, max_memory_mb=WORKER_MEMORY_MB, name="phileak-storage-phi"
+        )
+    return worker
+
+
+@atexit.register
+def _close_workers() -> None:
+    for worker in _WORKERS.values():
+        worker.close_sync()
+
+
+def build_engine(hasher: IdentityHasher) -> Any:
+    """The worker's state (and this process's engine when there is no worker)."""
+    from phileak.phi.engine import PhiEngine
+
+    return PhiEngine(hasher)
+
+
+def engine_ready(engine: Any) -> bool:
+    return engine is not None
+
+
+def analyse_documents(engine: Any, documents: list[Document]) -> list[PhiResult]:
+    """In the worker: each document through the engine, as PhiResults (hashes, counts, redacted excerpts)."""
+    return [analysed(engine, document) for document in documents]
+
+
+NOTHING_FOUND = PhiResult(
+    categories=frozenset(),
+    identifiers=frozenset(),
+    health=frozenset(),
+    is_phi=False,
+    people=(),
+    counts={},
+    severity=Severity.INFO,
+    excerpt="",
+)
 
 
 @dataclass

@@ -278,14 +278,20 @@ class ContentScan:
         if not readable:
             return
         extracted = await self._extractor.extract([(data, item.key) for item, data in readable])
+        documents: list[tuple[ObjectInfo, Document]] = []
         for (item, _), outcome in zip(readable, extracted, strict=True):
-            doc = object_id(self._hasher, self._ref, item.key)
             if outcome.document is None:
                 self.stats.failed(outcome.error or "unreadable")
                 continue
             document: Document = outcome.document
-            document = Document(segments=document.segments, name=readable_key(item.key), source=document.source)
-            result = await self._adapter.analyse(document)
+            named = Document(segments=document.segments, name=readable_key(item.key), source=document.source)
+            documents.append((item, named))
+        results = await self._adapter.analyse_many([document for _, document in documents])
+        for (item, _), result in zip(documents, results, strict=True):
+            doc = object_id(self._hasher, self._ref, item.key)
+            if result is None:
+                self.stats.failed("the PHI engine did not finish within phileak's limits")
+                continue
             self.stats.analysed += 1
             self._tally.add_content(doc, result)
             if not result.identifiers:
