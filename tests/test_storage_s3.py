@@ -122,13 +122,16 @@ async def test_no_content_lists_and_reads_nothing(lab: Seaweed) -> None:
 
 
 async def test_names_in_keys_are_found_and_redacted(lab: Seaweed) -> None:
+    """Keys named after patients ("reports/2026-w36/Aisha_Okafor.pdf"): the name lists know most given names,
+    not all ("Aisha", "Priya"); the bucket's naming tells the rest."""
     from phileak.phi.engine import PhiEngine
     from phileak.phi.spec import Document
     from phileak.probes.storage.content import readable_key
 
-    first = bucket_contents()[PUBLIC_LIST_BUCKET][0].key
-    if not PhiEngine().analyse(Document(segments=(), name=readable_key(first))).categories:
-        pytest.skip("the PHI engine finds no name in a file name like 'reports/2026-w36/Given_Family.pdf' yet")
+    keys = [item.key for item in bucket_contents()[PUBLIC_LIST_BUCKET]]
+    engine = PhiEngine()
+    unknown = [key for key in keys if not engine.analyse(Document(segments=(), name=readable_key(key))).categories]
+    assert 0 < len(unknown) < len(keys) * 0.2  # some names are outside the lists: the case this test is about
     kinds = by_kind(await scan(f"s3://{PUBLIC_LIST_BUCKET}", lab, no_content=True))
     [keys] = kinds["phi-in-object-key"]  # 36 keys: aggregated under reports/
     assert keys.evidence.model_extra["objects"] == LAB_PATIENTS * REPORTS_PER_PATIENT

@@ -15,6 +15,7 @@ from phileak.probes.storage.enumerate import ListingError, ListingStats, list_ob
 from phileak.probes.storage.location import canonical_ref, implied_rules, parse_location
 from phileak.probes.storage.names import as_targets, candidates, read_name_list, stems
 from phileak.probes.storage.sample import MAX_STRATA, StratifiedSampler
+from phileak.probes.storage.scanning import KeyScan, name_shape
 from phileak.probes.storage.stores import ObjectInfo, Page
 from phileak.scope import Scope
 
@@ -187,3 +188,58 @@ def test_listing_xml_is_read_with_or_without_namespaces_and_encoding() -> None:
     assert [o.key for o in parse_list_page(prefixed, 200).objects] == ["k"]
     with pytest.raises(StoreError):
         parse_list_page(b'<!DOCTYPE x [<!ENTITY a "b">]><ListBucketResult/>', 200)
+
+
+class _NamesAdapter:
+    """A stand-in for the engine: knows some given names; reads anything asked as a name as one."""
+
+    known = ("Sofia", "Omar", "Lena", "Jonas")
+
+    def _result(self, name: bool) -> PhiResult:
+        from phileak.model import DataCategory
+
+        categories = frozenset({DataCategory.PERSON_NAME}) if name else frozenset()
+        return PhiResult(categories, categories, frozenset(), False, (), {}, Severity.INFO, "")
+
+    async def analyse_keys(self, keys: list[str]) -> list[PhiResult]:
+        return [self._result(any(name in key for name in self.known)) for key in keys]
+
+    async def analyse_named(self, names: list[str]) -> list[PhiResult]:
+        return [self._result(True) for _ in names]
+
+
+def _key_scan(keys: list[str]) -> KeyScan:
+    from phileak.phi.identity import IdentityHasher
+    from phileak.probes.storage.content import PeopleTally
+
+    scan = KeyScan(_NamesAdapter(), PeopleTally(), IdentityHasher(b"k" * 32), "s3://b", "")  # type: ignore[arg-type]
+
+    async def main() -> None:
+        for key in keys:
+            await scan.offer(ObjectInfo(key, 1))
+        await scan.finish()
+
+    asyncio.run(main())
+    return scan
+
+
+def test_name_shapes() -> None:
+    assert name_shape("reports/2026-w36/Aisha_Okafor.pdf") == ("W_W", "pdf")
+    assert name_shape("Jean-Luc Picard O'Neil.PDF") == ("W W W", "pdf")
+    assert name_shape("reports/annual_report.pdf") is None
+    assert name_shape("reports/Q3_2026.pdf") is None
+    assert name_shape("a/B.pdf") is None
+
+
+def test_keys_shaped_like_the_bucket_s_patient_names_are_read_as_names() -> None:
+    known = [f"r/{w}/{given}_Okafor.pdf" for w in range(3) for given in _NamesAdapter.known]  # 12 named
+    unknown = ["r/0/Aisha_Mbeki.pdf", "r/1/Priya_Haddad.pdf"]
+    scan = _key_scan(known + unknown)
+    assert scan.log.count == 14 and scan.names_by_shape == 2
+
+    # the shape must be the bucket's rule (80 %), not a coincidence
+    mostly_other = known[:4] + [f"docs/Board_Minutes_{i}.pdf" for i in range(2)] + [
+        f"docs/Annual_Report{i}.pdf" for i in "ABCDEFGH"
+    ]  # fmt: skip
+    scan = _key_scan(mostly_other)
+    assert scan.names_by_shape == 0 and scan.log.count == 4

@@ -28,12 +28,13 @@ from phileak.phi.extract import (
 from phileak.phi.extract.isolated import isolation_limits
 from phileak.phi.identity import IdentityHasher
 from phileak.phi.redact import redact_text
-from phileak.phi.spec import Document, PersonRecord
+from phileak.phi.spec import Document, PersonRecord, Segment
 from phileak.probes.storage.extract_child import Extracted, extract_many, without_name
 
 preload("phileak.probes.storage.extract_child", "phileak.phi.extract.pdf", "phileak.phi.extract.archives")
 
 _ENGINES: dict[str, Any] = {}
+NAME_LABEL = "patient_name"
 # One analysis thread: the engine keeps per-thread scratch space, and the event loop stays free.
 _ANALYSIS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="phileak-storage-phi")
 
@@ -157,6 +158,11 @@ class PhiAdapter:
             analyse_documents, documents, timeout_s=timeout, max_bytes=WORKER_RESULT_BYTES
         )
         return result
+
+    async def analyse_named(self, names: Sequence[str]) -> list[PhiResult]:
+        """Each text read as a person's name (a key the bucket's naming says is one)."""
+        documents = [Document(segments=(Segment(name, label=NAME_LABEL),), source="object-key") for name in names]
+        return [result or NOTHING_FOUND for result in await self.analyse_many(documents)]
 
     async def analyse_keys(self, keys: Sequence[str]) -> list[PhiResult]:
         """Each key as a document of its own (a name and nothing else), in one trip to the engine."""

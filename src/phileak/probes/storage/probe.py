@@ -143,7 +143,7 @@ async def _contents(
     except PhileakError as exc:
         failure = exc
     if keys is not None:
-        await keys.flush()
+        await keys.finish()
     skipped = None
     if tally is None:
         skipped = "the PHI engine is not available: keys and contents were not analysed"

@@ -9,6 +9,7 @@ the data is and how much)."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
@@ -131,8 +132,40 @@ class ContentStats:
         self.unreadable[reason] = self.unreadable.get(reason, 0) + 1
 
 
+_NAME_WORD = re.compile(r"(?:[A-Z][a-z]+|[A-Z]['\u2019][A-Z][a-z]+)(?:-[A-Z][a-z]+)?")  # Omar, O'Neil, Jean-Luc
+_WORD_SEPARATORS = re.compile(r"[_ ]")
+SHAPE_MIN_KEYS = 10
+SHAPE_MIN_SHARE = 0.8
+MAX_UNNAMED = 10_000
+
+
+def name_shape(key: str) -> tuple[str, str] | None:
+    """The shape of a file name made of two or three capitalised words ("Aisha_Okafor.pdf" -> ("W_W", "pdf")),
+    the way a bucket names files after patients; None for any other name."""
+    tail = key.rsplit("/", 1)[-1]
+    stem, dot, extension = tail.rpartition(".")
+    if not dot:
+        stem, extension = tail, ""
+    words = _WORD_SEPARATORS.split(stem)
+    if not 2 <= len(words) <= 3 or not all(_NAME_WORD.fullmatch(word) for word in words):
+        return None
+    return "".join("W" + sep for sep in _WORD_SEPARATORS.findall(stem)) + "W", extension.lower()
+
+
+@dataclass
+class _ShapeTally:
+    named: int = 0
+    keys: int = 0
+    unnamed: list[ObjectInfo] = field(default_factory=list)
+
+
 class KeyScan:
-    """PHI in object keys, analysed in batches as the listing streams."""
+    """PHI in object keys, analysed in batches as the listing streams.
+
+    Buckets name files after patients (the PHM case), and no name list holds every patient's name. When at
+    least SHAPE_MIN_SHARE of a bucket's keys of one shape (two or three capitalised words, same extension; at
+    least SHAPE_MIN_KEYS of them) carry a name the engine recognises, the keys of that shape it did not
+    recognise are read as names too, at the end of the listing."""
 
     def __init__(self, adapter: PhiAdapter, tally: PeopleTally, hasher: IdentityHasher, ref: str, prefix: str) -> None:
         self._adapter = adapter
@@ -143,7 +176,10 @@ class KeyScan:
         self._pending: list[ObjectInfo] = []
         self.log = HitLog()
         self.analysed = 0
+        self.names_by_shape = 0
         self._prefix_names: dict[str, str] = {}
+        self._shapes: dict[tuple[str, str], _ShapeTally] = {}
+        self._unnamed = 0
 
     async def offer(self, item: ObjectInfo) -> None:
         self._pending.append(item)
@@ -157,13 +193,46 @@ class KeyScan:
         results = await self._adapter.analyse_keys([item.key for item in batch])
         self.analysed += len(batch)
         for item, result in zip(batch, results, strict=True):
-            if not result.identifiers:
+            self._count_shape(item, result)
+            if result.identifiers:
+                await self._hit(item, result)
+
+    async def finish(self) -> None:
+        """The last batch, then the keys whose shape says they are named after people."""
+        await self.flush()
+        for tally in self._shapes.values():
+            if tally.keys < SHAPE_MIN_KEYS or tally.named < SHAPE_MIN_SHARE * tally.keys or not tally.unnamed:
                 continue
-            doc = object_id(self._hasher, self._ref, item.key)
-            self._tally.add_key(doc, result)
-            prefix = top_prefix(item.key, self._prefix)
-            hit = Hit(doc, shown_key(item.key, result), prefix, item.size, result)
-            self.log.add(hit, await self.shown_prefix(prefix))
+            names = [_WORD_SEPARATORS.sub(" ", item.key.rsplit("/", 1)[-1].rsplit(".", 1)[0]) for item in tally.unnamed]
+            results = await self._adapter.analyse_named(names)
+            for item, result in zip(tally.unnamed, results, strict=True):
+                if result.identifiers:
+                    self.names_by_shape += 1
+                    await self._hit(item, result)
+            tally.unnamed = []
+
+    def _count_shape(self, item: ObjectInfo, result: PhiResult) -> None:
+        shape = name_shape(item.key)
+        if shape is None:
+            return
+        tally = self._shapes.get(shape)
+        if tally is None:
+            if len(self._shapes) >= 1000:
+                return
+            tally = self._shapes[shape] = _ShapeTally()
+        tally.keys += 1
+        if DataCategory.PERSON_NAME in result.identifiers:
+            tally.named += 1
+        elif self._unnamed < MAX_UNNAMED:
+            tally.unnamed.append(item)
+            self._unnamed += 1
+
+    async def _hit(self, item: ObjectInfo, result: PhiResult) -> None:
+        doc = object_id(self._hasher, self._ref, item.key)
+        self._tally.add_key(doc, result)
+        prefix = top_prefix(item.key, self._prefix)
+        hit = Hit(doc, shown_key(item.key, result), prefix, item.size, result)
+        self.log.add(hit, await self.shown_prefix(prefix))
 
     async def shown_prefix(self, prefix: str) -> str:
         shown = self._prefix_names.get(prefix)
