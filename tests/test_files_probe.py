@@ -223,3 +223,41 @@ def test_no_raw_identifier_reaches_the_report_the_store_or_the_logs(run: Run) ->
         lowered = text.lower()
         leaked = sorted(v for v in values if v.lower() in lowered)
         assert not leaked, f"{len(leaked)} identifiers in {where}, e.g. {leaked[0][:2]}…"
+
+
+def test_a_file_the_engine_cannot_finish_in_time_is_a_one_line_error_and_the_scan_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine runs in a worker process under phileak's wall clock: a file it does not finish in time costs
+    that file (the worker is killed and replaced), not the scan."""
+    import asyncio
+
+    from phileak.phi.identity import IdentityHasher
+    from phileak.probes.base import Limits, ScanContext
+    from phileak.probes.files import probe as files_probe
+    from phileak.scope import Scope
+    from phileak.targets import parse_target
+
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / "a-letter.txt").write_text("Patient: Jane Roe, DOB 04/03/1981. HIV test ordered.\n")
+    (share / "Omar_Haddad.txt").write_text("Patient: Omar Haddad, MRN 4481122. Asthma.\n" * 60_000)
+    (share / "z-letter.txt").write_text("Patient: Ada Brisk, DOB 02/01/1979. Diabetes follow-up.\n")
+    monkeypatch.setattr(files_probe, "call_timeout", lambda characters, documents=1: 0.3 if characters > 1e6 else 120)
+    ctx = ScanContext(
+        scan_id="files-limit", scope=Scope.from_rules([]), identity=IdentityHasher(b"files-limit-key-0123456789"),
+        limits=Limits(timeout_s=600), options={},
+    )  # fmt: skip
+
+    async def scan() -> list[Any]:
+        target = parse_target("files", str(share))
+        return [finding async for finding in files_probe.FilesProbe().scan(target, ctx)]
+
+    findings = asyncio.run(scan())
+    by_kind: dict[str, list[Any]] = {}
+    for finding in findings:
+        by_kind.setdefault(finding.kind, []).append(finding)
+    [unreadable] = by_kind["file-unreadable"]
+    assert "wall-clock" in unreadable.evidence.model_dump()["reason"]
+    assert "Haddad" not in unreadable.target and "Omar" not in unreadable.target  # the name is still redacted
+    assert len(by_kind["phi-in-file"]) == 2  # the files before and after it

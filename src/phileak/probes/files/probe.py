@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import ClassVar
 
+from phileak.errors import PhileakError
 from phileak.logsafe import safe_message
 from phileak.model import DataCategory, Evidence, Finding, Severity
 from phileak.phi.engine import Analysis, PhiEngine
@@ -24,16 +25,15 @@ from phileak.phi.identity import IdentityHasher
 from phileak.phi.people import PeopleCounter
 from phileak.phi.person_evidence import people_evidence
 from phileak.phi.redact import redact_text
+from phileak.phi.worker import RESULT_BYTES, call_timeout, engine_worker
 from phileak.probes.base import ScanContext
 from phileak.probes.files.walk import walk
 from phileak.targets import Target
 
 MAX_FILES = 1_000_000
+_MASKABLE = re.compile(r"[^\W_]")
 MAX_PEOPLE_LISTED = 1000  # keyed people per file finding; its count says how many there are in all
 _SNIFF_BYTES = 8192
-# One analysis thread: the engine's scratch space is per thread, and the event loop stays free.
-_ANALYSIS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="phileak-phi")
-_ENGINES: dict[bytes, PhiEngine] = {}
 
 REMEDIATION = (
     "Move files holding patient data out of shared or exported locations, keep them only where access is "
@@ -42,13 +42,18 @@ REMEDIATION = (
 )
 
 
-def engine_for(hasher: IdentityHasher) -> PhiEngine:
-    """Building an engine loads vocabularies and compiles patterns: once per key and process."""
-    key = hasher.hash("id", "phileak-engine-cache")
-    engine = _ENGINES.get(key.encode())
-    if engine is None:
-        engine = _ENGINES[key.encode()] = PhiEngine(hasher)
-    return engine
+def analyse(engine: PhiEngine, document: ExtractedDocument) -> Analysis:
+    """In the engine's worker (phileak.phi.worker): one file's analysis."""
+    return engine.analyse(document)
+
+
+async def _analysed(hasher: IdentityHasher, document: ExtractedDocument) -> Analysis:
+    """The engine's analysis of one file, under phileak's limits (a PhileakError when it did not finish)."""
+    size = sum(len(segment.text) for segment in document.segments) + len(document.name or "")
+    result: Analysis = await engine_worker(hasher).call(
+        analyse, document, timeout_s=call_timeout(size), max_bytes=RESULT_BYTES
+    )
+    return result
 
 
 @dataclass
@@ -66,20 +71,22 @@ class FilesProbe:
     async def scan(self, target: Target, ctx: ScanContext) -> AsyncIterator[Finding]:
         root = Path(target.ref)
         limits = ExtractLimits(max_input_bytes=min(ctx.limits.max_bytes, ExtractLimits().max_input_bytes))
-        engine = engine_for(ctx.identity)
         counter = PeopleCounter()
         tally = _Tally()
         for path in walk(root, max_files=int(ctx.options.get("max_files") or MAX_FILES)):
             tally.scanned += 1
             try:
                 document = replace(await _extract(path, limits), name=_relative(path, root))
-            except (ExtractionError, OSError) as exc:
+                analysis = await _analysed(ctx.identity, document)
+            except (ExtractionError, PhileakError, OSError) as exc:
                 tally.unreadable += 1
                 name_only = ExtractedDocument(segments=(), name=_relative(path, root))
-                name_analysis = await asyncio.get_running_loop().run_in_executor(_ANALYSIS, engine.analyse, name_only)
+                try:
+                    name_analysis: Analysis | None = await _analysed(ctx.identity, name_only)
+                except PhileakError:
+                    name_analysis = None
                 yield _unreadable(path, root, name_only, name_analysis, exc, ctx)
                 continue
-            analysis = await asyncio.get_running_loop().run_in_executor(_ANALYSIS, engine.analyse, document)
             if not analysis.categories:
                 continue
             tally.with_phi += 1
@@ -111,10 +118,15 @@ def _relative(path: Path, root: Path) -> str:
     return path.name if path == root else str(path.relative_to(root))
 
 
-def _shown_path(path: Path, root: Path, document: ExtractedDocument, analysis: Analysis) -> str:
-    """The file's path as reports may show it: any identifier detected in its name or folders is redacted."""
+def _shown_path(path: Path, root: Path, document: ExtractedDocument, analysis: Analysis | None) -> str:
+    """The file's path as reports may show it: any identifier detected in its name or folders is redacted
+    (every letter and digit of it, but the extension, when the name could not be analysed)."""
     relative = _relative(path, root)
-    if document.name is not None:
+    if analysis is None:
+        stem, dot, extension = relative.rpartition(".")
+        masked = _MASKABLE.sub("*", stem if dot else relative)
+        relative = f"{masked}.{extension}" if dot else masked
+    elif document.name is not None:
         values = {document.name[d.start : d.end]: d.category.value for d in analysis.detections if d.segment == -1}
         relative = redact_text(relative, values) if values else relative
     return str(path.parent / relative) if path == root else str(root / relative)
@@ -153,7 +165,12 @@ def _file_finding(
 
 
 def _unreadable(
-    path: Path, root: Path, document: ExtractedDocument, analysis: Analysis, exc: BaseException, ctx: ScanContext
+    path: Path,
+    root: Path,
+    document: ExtractedDocument,
+    analysis: Analysis | None,
+    exc: BaseException,
+    ctx: ScanContext,
 ) -> Finding:
     return Finding.create(
         probe="files",

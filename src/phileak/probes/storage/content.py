@@ -8,7 +8,6 @@ bomb, a parser crash) costs only itself."""
 from __future__ import annotations
 
 import asyncio
-import atexit
 import re
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from phileak.errors import LimitExceeded, PhileakError
-from phileak.isolation import IsolatedWorker, preload, run_isolated_sync
+from phileak.isolation import preload, run_isolated_sync
 from phileak.model import DataCategory, Estimate, Severity
 from phileak.phi.extract import (
     ExtractionError,
@@ -29,6 +28,7 @@ from phileak.phi.extract.isolated import isolation_limits
 from phileak.phi.identity import IdentityHasher
 from phileak.phi.redact import redact_text
 from phileak.phi.spec import Document, PersonRecord, Segment
+from phileak.phi.worker import RESULT_BYTES, build_engine, call_timeout, engine_ready, engine_worker
 from phileak.probes.storage.extract_child import Extracted, extract_many, without_name
 
 preload("phileak.probes.storage.extract_child", "phileak.phi.extract.pdf", "phileak.phi.extract.archives")
@@ -100,7 +100,7 @@ class PhiAdapter:
             self._worker = None
             return
         self.available = True
-        self._worker = _worker_for(hasher) if in_worker else None
+        self._worker = engine_worker(hasher) if in_worker else None
         self.failures = 0
 
     @property
@@ -117,7 +117,7 @@ class PhiAdapter:
     async def warm(self) -> None:
         """Build the engine now (in the worker, or here), so the first analysis does not wait for it."""
         if self._worker is not None:
-            await self._worker.call(engine_ready, timeout_s=WORKER_SETUP_S, max_bytes=1024)
+            await self._worker.call(engine_ready, timeout_s=call_timeout(0), max_bytes=1024)
         else:
             await asyncio.get_running_loop().run_in_executor(_ANALYSIS, lambda: self.engine)
 
@@ -153,9 +153,8 @@ class PhiAdapter:
     async def _in_worker(self, documents: list[Document]) -> list[PhiResult]:
         assert self._worker is not None
         size = sum(len(s.text) for d in documents for s in d.segments) + sum(len(d.name or "") for d in documents)
-        timeout = WORKER_SETUP_S + WORKER_SECONDS_PER_MB * size / 1e6 + 0.05 * len(documents)
         result: list[PhiResult] = await self._worker.call(
-            analyse_documents, documents, timeout_s=timeout, max_bytes=WORKER_RESULT_BYTES
+            analyse_documents, documents, timeout_s=call_timeout(size, len(documents)), max_bytes=RESULT_BYTES
         )
         return result
 
@@ -168,45 +167,6 @@ class PhiAdapter:
         """Each key as a document of its own (a name and nothing else), in one trip to the engine."""
         documents = [Document(segments=(), name=readable_key(key), source="object-key") for key in keys]
         return [result or NOTHING_FOUND for result in await self.analyse_many(documents)]
-
-
-# The engine's worker: its detectors take seconds to compile, so one worker per identity key and process,
-# and only the latest key's (a scan uses one key; a test session many).
-WORKER_MEMORY_MB = 2048
-WORKER_SETUP_S = 120.0
-WORKER_SECONDS_PER_MB = 10.0
-WORKER_RESULT_BYTES = 64 * 1024 * 1024
-_WORKERS: dict[str, IsolatedWorker] = {}
-
-
-def _worker_for(hasher: IdentityHasher) -> IsolatedWorker:
-    cache_key = hasher.hash("id", "phileak-storage-engine")
-    worker = _WORKERS.get(cache_key)
-    if worker is None:
-        for other in _WORKERS.values():
-            other.close_sync()
-        _WORKERS.clear()
-        worker = _WORKERS[cache_key] = IsolatedWorker(
-            build_engine, hasher, max_memory_mb=WORKER_MEMORY_MB, name="phileak-storage-phi"
-        )
-    return worker
-
-
-@atexit.register
-def _close_workers() -> None:
-    for worker in _WORKERS.values():
-        worker.close_sync()
-
-
-def build_engine(hasher: IdentityHasher) -> Any:
-    """The worker's state (and this process's engine when there is no worker)."""
-    from phileak.phi.engine import PhiEngine
-
-    return PhiEngine(hasher)
-
-
-def engine_ready(engine: Any) -> bool:
-    return engine is not None
 
 
 def analyse_documents(engine: Any, documents: list[Document]) -> list[PhiResult]:
