@@ -157,8 +157,9 @@ def _pickle_call(fn: Callable[..., Any], args: tuple[Any, ...]) -> bytes:
         raise TypeError(f"run_isolated needs a picklable top-level function and arguments ({name})") from None
 
 
-async def _read_message(reader: Connection, cap: int) -> bytearray | None:
-    """Everything the child writes until it closes the pipe; None past `cap` bytes (the child is killed)."""
+async def _read_message(reader: Connection, cap: int, *, framed: bool = False) -> bytearray | None:
+    """What the child writes: everything until it closes the pipe, or (`framed`) one length-prefixed answer
+    from a worker that stays alive. None past `cap` bytes, or when a worker's pipe closes mid-answer."""
     loop = asyncio.get_running_loop()
     fd = reader.fileno()
     os.set_blocking(fd, False)
@@ -174,16 +175,26 @@ async def _read_message(reader: Connection, cap: int) -> bytearray | None:
             except OSError as exc:
                 finished.set_exception(exc)
                 return
+            if not chunk:
+                finished.set_result(not framed)
+                return
             received.extend(chunk)
-            if not chunk or len(received) > cap:
-                finished.set_result(not chunk)
+            if not framed:
+                if len(received) > cap:
+                    finished.set_result(False)
+            elif len(received) >= _HEADER.size:
+                announced = _HEADER.unpack_from(received)[0]
+                if announced > cap:
+                    finished.set_result(False)
+                elif len(received) >= _HEADER.size + announced:
+                    finished.set_result(True)
 
     loop.add_reader(fd, on_readable)
     try:
-        within_cap = await finished
+        complete = await finished
     finally:
         loop.remove_reader(fd)
-    return received if within_cap else None
+    return received if complete else None
 
 
 async def _reap(process: ForkServerProcess, grace_s: float) -> int | None:
@@ -377,7 +388,7 @@ class IsolatedWorker:
                 async with asyncio.timeout(timeout_s):
                     # Large batches block on the pipe until the worker reads them: not on the event loop.
                     await loop.run_in_executor(_STARTER, _send_frame, self._requests, payload, max_bytes)
-                    message = await _read_frame(self._answers, max_bytes + _ENVELOPE_SLACK)
+                    message = await _read_message(self._answers, max_bytes + _ENVELOPE_SLACK, framed=True)
             except TimeoutError:
                 await self.close()
                 raise LimitExceeded(f"worker call killed at phileak's wall-clock limit of {timeout_s:g}s") from None
@@ -452,42 +463,6 @@ def _send_frame(connection: Connection, payload: bytes, max_bytes: int) -> None:
     fd = connection.fileno()
     _write_all(fd, _HEADER.pack(len(payload)) + _HEADER.pack(max_bytes))
     _write_all(fd, payload)
-
-
-async def _read_frame(connection: Connection, cap: int) -> bytearray | None:
-    """One length-prefixed answer; None when the worker died first or announced more than `cap` bytes."""
-    loop = asyncio.get_running_loop()
-    fd = connection.fileno()
-    os.set_blocking(fd, False)
-    received = bytearray()
-    finished: asyncio.Future[bool] = loop.create_future()
-
-    def on_readable() -> None:
-        while not finished.done():
-            try:
-                chunk = os.read(fd, _READ_CHUNK)
-            except BlockingIOError:
-                return
-            except OSError as exc:
-                finished.set_exception(exc)
-                return
-            if not chunk:
-                finished.set_result(False)
-                return
-            received.extend(chunk)
-            if len(received) >= _HEADER.size:
-                announced = _HEADER.unpack_from(received)[0]
-                if announced > cap:
-                    finished.set_result(False)
-                elif len(received) >= _HEADER.size + announced:
-                    finished.set_result(True)
-
-    loop.add_reader(fd, on_readable)
-    try:
-        complete = await finished
-    finally:
-        loop.remove_reader(fd)
-    return received if complete else None
 
 
 def _read_exactly(fd: int, size: int) -> bytes | None:
