@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,15 +27,12 @@ from phileak.phi.extract.isolated import isolation_limits
 from phileak.phi.identity import IdentityHasher
 from phileak.phi.redact import redact_text
 from phileak.phi.spec import Document, PersonRecord, Segment
-from phileak.phi.worker import RESULT_BYTES, build_engine, call_timeout, engine_ready, engine_worker
+from phileak.phi.worker import RESULT_BYTES, call_timeout, engine_ready, engine_worker
 from phileak.probes.storage.extract_child import Extracted, extract_many, without_name
 
 preload("phileak.probes.storage.extract_child", "phileak.phi.extract.pdf", "phileak.phi.extract.archives")
 
-_ENGINES: dict[str, Any] = {}
 NAME_LABEL = "patient_name"
-# One analysis thread: the engine keeps per-thread scratch space, and the event loop stays free.
-_ANALYSIS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="phileak-storage-phi")
 
 
 @dataclass(frozen=True)
@@ -85,41 +81,23 @@ def analysed(engine: Any, document: Document) -> PhiResult:
 
 
 class PhiAdapter:
-    """The engine for one scan's identity key. It runs in a long-lived isolated worker process (built once per
-    key and process; phileak.isolation.IsolatedWorker): analysis then uses the second core beside the event
-    loop and the extraction children, and a document the engine chokes on costs a killed worker, not a hung
-    scan. Without worker processes (`in_worker=False`) it runs in a thread of this process."""
+    """The engine for one scan's identity key. It runs in a long-lived isolated worker process (phileak.phi.worker,
+    built once per key and process): analysis uses another core than the event loop and the extraction children,
+    and a document the engine chokes on costs a killed worker, not a hung scan."""
 
-    def __init__(self, hasher: IdentityHasher, *, in_worker: bool = True) -> None:
-        self._hasher = hasher
-        self._engine: Any = None
+    def __init__(self, hasher: IdentityHasher) -> None:
+        self.failures = 0
         try:
             import phileak.phi.engine  # noqa: F401 - the engine is another package of phileak
         except ImportError:  # without it keys and contents go unread
             self.available = False
-            self._worker = None
             return
         self.available = True
-        self._worker = engine_worker(hasher) if in_worker else None
-        self.failures = 0
-
-    @property
-    def engine(self) -> Any:
-        """The engine in this process (built on first use)."""
-        if self._engine is None:
-            cache_key = self._hasher.hash("id", "phileak-storage-engine")
-            engine = _ENGINES.get(cache_key)
-            if engine is None:
-                engine = _ENGINES[cache_key] = build_engine(self._hasher)
-            self._engine = engine
-        return self._engine
+        self._worker = engine_worker(hasher)
 
     async def warm(self) -> None:
-        """Build the engine now (in the worker, or here), so the first analysis does not wait for it."""
-        if self._worker is not None:
-            await self._worker.call(engine_ready, timeout_s=call_timeout(0), max_bytes=1024)
-        else:
-            await asyncio.get_running_loop().run_in_executor(_ANALYSIS, lambda: self.engine)
+        """Build the engine now, so the first analysis does not wait for it."""
+        await self._worker.call(engine_ready, timeout_s=call_timeout(0), max_bytes=1024)
 
     async def analyse(self, document: Document) -> PhiResult | None:
         [result] = await self.analyse_many([document])
@@ -129,11 +107,6 @@ class PhiAdapter:
         """One result per document; None for a document the engine could not finish within phileak's limits."""
         if not documents:
             return []
-        if self._worker is None:
-            engine = self.engine
-            return await asyncio.get_running_loop().run_in_executor(
-                _ANALYSIS, lambda: [analysed(engine, d) for d in documents]
-            )
         try:
             return list(await self._in_worker(list(documents)))
         except (PhileakError, LimitExceeded):
@@ -151,7 +124,6 @@ class PhiAdapter:
         return results
 
     async def _in_worker(self, documents: list[Document]) -> list[PhiResult]:
-        assert self._worker is not None
         size = sum(len(s.text) for d in documents for s in d.segments) + sum(len(d.name or "") for d in documents)
         result: list[PhiResult] = await self._worker.call(
             analyse_documents, documents, timeout_s=call_timeout(size, len(documents)), max_bytes=RESULT_BYTES
