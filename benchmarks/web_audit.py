@@ -76,7 +76,7 @@ def page_urls(origin: str, count: int) -> list[str]:
     return [origin + path for path in paths[:count]]
 
 
-async def bare_round(urls: list[str], profile: Path) -> Round:
+async def bare_round(urls: list[str], profile: Path, *, cache_off: bool = False) -> Round:
     from playwright.async_api import async_playwright
 
     _write_preferences(profile)
@@ -87,13 +87,17 @@ async def bare_round(urls: list[str], profile: Path) -> Round:
             ignore_https_errors=True, viewport={"width": 1280, "height": 800}, service_workers="allow",
         )  # fmt: skip
         page = await context.new_page()
+        if cache_off:  # what Playwright does to the cache when a route is installed, without the routing
+            cdp = await context.new_cdp_session(page)
+            await cdp.send("Network.enable")
+            await cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
         await page.goto(urls[0], wait_until="load")  # browser and caches warm, as in the other mode
         started = time.perf_counter()
         for url in urls:
             await page.goto(url, wait_until="load")
         seconds = time.perf_counter() - started
         await context.close()
-    return Round("bare", len(urls), seconds)
+    return Round("bare, HTTP cache off" if cache_off else "bare", len(urls), seconds)
 
 
 async def instrumented_round(
@@ -191,6 +195,8 @@ async def overhead(
             results.setdefault("routing only", []).append(await instrumented_round(urls, [], capturing=False))
             nothing = await instrumented_round(urls, [], capturing=False, routing=False, intercept_nothing=True)
             results.setdefault(nothing.mode, []).append(nothing)
+            uncached = await bare_round(urls, scratch / f"bare-uncached-{number}", cache_off=True)
+            results.setdefault(uncached.mode, []).append(uncached)
     return {mode: min(rounds_, key=lambda r: r.seconds) for mode, rounds_ in results.items()}, min(detection)
 
 
