@@ -17,6 +17,7 @@ import hashlib
 import re
 from typing import Final
 
+from phileak.phi.identity import HASHED_ID_KINDS
 from phileak.phi.labels import Role
 
 # Labels whose hex-digest values are the identifier, hashed.
@@ -72,17 +73,15 @@ def hashed_values(role: Role | None, text: str) -> list[tuple[int, int, Role]]:
 
 
 def linking_kind(role: Role | None, digest: str) -> str | None:
-    """The people attribute kind a digest of this role links under ("email-sha256"), or None."""
+    """The people attribute kind a digest of this role links under ("email-sha256", one of
+    phi.identity.HASHED_ID_KINDS), or None."""
     base = _LINKING.get(role) if role is not None else None
     algorithm = digest_algorithm(digest)
-    return f"{base}-{algorithm}" if base and algorithm else None
+    kind = f"{base}-{algorithm}" if base and algorithm else None
+    return kind if kind in HASHED_ID_KINDS else None
 
 
 def email_sha256(email: str) -> str:
     """SHA-256 of an email as trackers hash it (Meta, Google, TikTok: trimmed and lower-cased)."""
     return hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()
 
-
-LINKING_KINDS: Final = frozenset(
-    f"{base}-{algorithm}" for base in _LINKING.values() for algorithm in ALGORITHMS.values()
-)

@@ -27,6 +27,10 @@ _HEX_CHARS: Final = 24
 
 Kind = Literal["name", "date", "email", "phone", "ssn", "id", "text"]
 
+# Identifiers sent hashed, by what was hashed and how (phi.hashed reads them; phi.people links on them).
+HASHED_ID_KINDS: Final = frozenset(
+    f"{base}-{algorithm}" for base in ("email", "phone") for algorithm in ("md5", "sha1", "sha256", "sha512")
+)
 _KINDS: Final[dict[str, Kind]] = {
     "person-name": "name",
     "provider-name": "name",
@@ -54,7 +58,7 @@ _KINDS: Final[dict[str, Kind]] = {
     "procedure": "text",
     "search-term": "text",
     # identifiers sent hashed (phi.hashed): the digest, read like an id
-    **{f"{base}-{algorithm}": "id" for base in ("email", "phone") for algorithm in ("md5", "sha1", "sha256", "sha512")},
+    **dict.fromkeys(HASHED_ID_KINDS, "id"),
 }
 _ALIASES: Final = {"name": "person-name", "dob": "date-of-birth", "birth-date": "date-of-birth"}
 

@@ -28,6 +28,7 @@ from itertools import combinations
 from typing import Final
 
 from phileak.model import Estimate
+from phileak.phi.identity import HASHED_ID_KINDS
 from phileak.phi.spec import PersonRecord
 
 CONFIDENCE: Final = 0.95
@@ -47,7 +48,7 @@ STRONG_KINDS: Final = frozenset(
     {
         "mrn", "ssn", "fr-nir", "health-plan-id", "email", "phone", "account-number", "licence-number",
         "device-id", "name+birth-date", "person-id",
-        *(f"{base}-{algorithm}" for base in ("email", "phone") for algorithm in ("md5", "sha1", "sha256", "sha512")),
+        *HASHED_ID_KINDS,
     }
 )  # fmt: skip
 # A person has one value of each: two different values mean two people (for name-only linking).
