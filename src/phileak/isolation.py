@@ -425,27 +425,27 @@ class IsolatedWorker:
             answers_writer.close()
         self._process, self._requests, self._answers = process, requests_writer, answers_reader
 
+    def _detach(self) -> ForkServerProcess | None:
+        """Close the pipes (the worker sees the end of its input) and hand back its process."""
+        process, self._process = self._process, None
+        for connection in (self._requests, self._answers):
+            if connection is not None:
+                with contextlib.suppress(OSError):
+                    connection.close()
+        self._requests = self._answers = None
+        return process
+
     async def close(self) -> None:
         """Stop the worker (it is started again by the next call)."""
         await self._stop(grace_s=0.0)
 
     async def _stop(self, grace_s: float) -> int | None:
-        process, self._process = self._process, None
-        for connection in (self._requests, self._answers):
-            if connection is not None:
-                with contextlib.suppress(OSError):
-                    connection.close()
-        self._requests = self._answers = None
+        process = self._detach()
         return await _reap(process, grace_s=grace_s) if process is not None else None
 
     def close_sync(self) -> None:
         """`close` outside an event loop (at exit)."""
-        process, self._process = self._process, None
-        for connection in (self._requests, self._answers):
-            if connection is not None:
-                with contextlib.suppress(OSError):
-                    connection.close()
-        self._requests = self._answers = None
+        process = self._detach()
         if process is not None and process.exitcode is None:
             process.kill()
             process.join()
