@@ -129,6 +129,17 @@ def test_one_connection_per_attempt_and_no_bare_tcp_probe() -> None:
     assert attempt.reject is not None and attempt.reject.calling_ae_unknown
 
 
+def against_raw_peer(behaviour: Any, **overrides: Any) -> tuple[SessionReport, float]:
+    """A passive session against a raw peer on loopback, and how long it took."""
+    peer = RawPeer("127.0.0.1", behaviour)
+    try:
+        started = time.monotonic()
+        report = asyncio.run(passive_session(request_for(peer.port, **overrides)))
+        return report, time.monotonic() - started
+    finally:
+        peer.close()
+
+
 @pytest.mark.parametrize(
     ("behaviour", "states"),
     [
@@ -139,13 +150,7 @@ def test_one_connection_per_attempt_and_no_bare_tcp_probe() -> None:
     ],
 )
 def test_hostile_peers_end_within_the_budget(behaviour: Any, states: set[AssociationState]) -> None:
-    peer = RawPeer("127.0.0.1", behaviour)
-    try:
-        started = time.monotonic()
-        report = asyncio.run(passive_session(request_for(peer.port, budget_s=3.0, step_timeout_s=1.0)))
-        elapsed = time.monotonic() - started
-    finally:
-        peer.close()
+    report, elapsed = against_raw_peer(behaviour, budget_s=3.0, step_timeout_s=1.0)
     assert elapsed < 3.5
     assert report.attempts, report
     fallback = {AssociationState.CLOSED, AssociationState.TIMEOUT, AssociationState.CONNECT_FAILED}  # the TLS try
@@ -155,13 +160,7 @@ def test_hostile_peers_end_within_the_budget(behaviour: Any, states: set[Associa
 
 
 def test_the_budget_ends_a_peer_that_answers_nothing() -> None:
-    peer = RawPeer("127.0.0.1", silent)
-    try:
-        started = time.monotonic()
-        report = asyncio.run(passive_session(request_for(peer.port, budget_s=1.0, step_timeout_s=10.0)))
-        elapsed = time.monotonic() - started
-    finally:
-        peer.close()
+    report, elapsed = against_raw_peer(silent, budget_s=1.0, step_timeout_s=10.0)
     assert elapsed < 1.5
     assert report.deadline_hit
     assert [a.state for a in report.attempts] == [AssociationState.TIMEOUT]

@@ -55,6 +55,7 @@ from phileak.probes.dicom.records import (
     SessionReport,
     SessionRequest,
     TcpState,
+    short_text,
 )
 
 _MOVE_REFUSALS = frozenset({0x0122, 0x0124, 0xA701, 0xA702})
@@ -83,13 +84,6 @@ def _quiet_libraries() -> None:
 
 
 # ---------------------------------------------------------------- the session
-
-_ANSWERED = (
-    AssociationState.ACCEPTED,
-    AssociationState.REJECTED,
-    AssociationState.ABORTED,
-    AssociationState.NO_CONTEXT,
-)
 
 
 class _Session:
@@ -164,15 +158,15 @@ class _Session:
         accepts are found; None when there is none (report.attempts say why)."""
         called = self.request.called_aes[0]
         assoc, attempt = self._associate(called, tls=self.request.tls_first)
-        if attempt.state not in _ANSWERED and not self.deadline.expired():
+        if not attempt.answered and not self.deadline.expired():
             # No DICOM answer: DICOM has no STARTTLS, so the port may speak TLS (or plain, for dicom-tls://).
             other, other_attempt = self._associate(called, tls=not self.request.tls_first)
-            if other_attempt.state in _ANSWERED:
+            if other_attempt.answered:
                 assoc, attempt = other, other_attempt
-        if attempt.state not in _ANSWERED:
+        if not attempt.answered:
             return None
         self._tls_transport = attempt.tls
-        if assoc is not None or not self._worth_other_titles(attempt):
+        if assoc is not None or not attempt.worth_other_titles:
             return assoc
         for title in self.request.called_aes[1:]:
             if self.deadline.expired():
@@ -182,16 +176,9 @@ class _Session:
                 return assoc
             if attempt.reject is not None and attempt.reject.calling_ae_unknown:
                 return None  # the called title was right; the server checks who calls
-            if not self._worth_other_titles(attempt):
+            if not attempt.worth_other_titles:
                 return None
         return None
-
-    @staticmethod
-    def _worth_other_titles(attempt: AssociationAttempt) -> bool:
-        if attempt.state is AssociationState.ABORTED:
-            return True
-        reject = attempt.reject
-        return reject is not None and (reject.called_ae_unknown or reject.no_reason)
 
     def _associate(self, called: str, *, tls: bool) -> tuple[Association | None, AssociationAttempt]:
         self._pause_between_associations()
@@ -226,8 +213,8 @@ class _Session:
         keep_responses_from_the_reactor(assoc)
         self.report.accepted_called_ae = called
         acceptor = assoc.acceptor
-        self.report.implementation_uid = _short(acceptor.implementation_class_uid)
-        self.report.implementation_version = _short(acceptor.implementation_version_name)
+        self.report.implementation_uid = short_text(acceptor.implementation_class_uid)
+        self.report.implementation_version = short_text(acceptor.implementation_version_name)
         return assoc, attempt
 
     def _tls_args(self) -> tuple[ssl.SSLContext, str]:
@@ -350,11 +337,6 @@ class _Session:
         state = MoveState.REFUSED if code in _MOVE_REFUSALS else MoveState.ACCEPTED
         self.report.move = MoveCheck(state, code, real)
         return assoc if assoc.is_established else None
-
-
-def _short(value: object) -> str | None:
-    text = str(value).strip() if value is not None else ""
-    return text[:64] or None
 
 
 def _random_uid() -> str:

@@ -43,22 +43,17 @@ from phileak.probes.dicom.records import (
     SessionReport,
     SessionRequest,
     TcpState,
+    short_text,
 )
 
 APPLICATION_CONTEXT = "1.2.840.10008.3.1.1.1"
 MAX_PDU_BYTES = 64 * 1024  # association answers and an echo response are a few hundred bytes
 OUR_MAX_PDU = 16382
 _CONTEXT_IDS = {1: VERIFICATION, 3: PATIENT_ROOT_FIND, 5: STUDY_ROOT_FIND}
-_ASSOCIATE_AC, _ASSOCIATE_RJ, _P_DATA, _RELEASE_RP, _ABORT = 0x02, 0x03, 0x04, 0x06, 0x07
+_ASSOCIATE_AC, _ASSOCIATE_RJ, _P_DATA, _ABORT = 0x02, 0x03, 0x04, 0x07
 _PDU_TYPES = frozenset(range(0x01, 0x08))
 _AC_FIXED_FIELDS = 68  # PS3.8 9.3.3: the bytes after the header before the variable items
 _RJ_LENGTH = 4
-_ANSWERED = (
-    AssociationState.ACCEPTED,
-    AssociationState.REJECTED,
-    AssociationState.ABORTED,
-    AssociationState.NO_CONTEXT,
-)
 
 
 class _NotDicom(Exception):
@@ -130,15 +125,15 @@ class _PassiveSession:
         assoc, attempt = await self._associate(called, tls=first_tls, first=True)
         if attempt is None:
             return None  # no TCP connection at all (report.tcp says why)
-        if attempt.state not in _ANSWERED:
+        if not attempt.answered:
             # DICOM has no STARTTLS: a port without a DICOM answer may speak TLS (or plain, for dicom-tls://).
             other, other_attempt = await self._associate(called, tls=not first_tls)
-            if other_attempt is not None and other_attempt.state in _ANSWERED:
+            if other_attempt is not None and other_attempt.answered:
                 assoc, attempt = other, other_attempt
-        if attempt.state not in _ANSWERED:
+        if not attempt.answered:
             return None
         tls = attempt.tls
-        if assoc is not None or not _worth_other_titles(attempt):
+        if assoc is not None or not attempt.worth_other_titles:
             return assoc
         for title in self.request.called_aes[1:]:
             assoc, next_attempt = await self._associate(title, tls=tls)
@@ -148,7 +143,7 @@ class _PassiveSession:
                 return None
             if next_attempt.reject is not None and next_attempt.reject.calling_ae_unknown:
                 return None  # the called title was right; the server checks who calls
-            if not _worth_other_titles(next_attempt):
+            if not next_attempt.worth_other_titles:
                 return None
         return None
 
@@ -252,8 +247,8 @@ class _PassiveSession:
         if not accepted:
             return None, attempt(AssociationState.NO_CONTEXT)
         self.report.accepted_called_ae = called
-        self.report.implementation_uid = _short(uid)
-        self.report.implementation_version = _short(version)
+        self.report.implementation_uid = short_text(uid)
+        self.report.implementation_version = short_text(version)
         contexts = {syntax: context_id for context_id, syntax in _CONTEXT_IDS.items()}
         assoc = _Association(reader, writer, frozenset(accepted), contexts, max_pdu)
         return assoc, attempt(AssociationState.ACCEPTED)
@@ -402,13 +397,6 @@ def _read_ac(data: bytes) -> tuple[set[str], int, object, object]:
     )
 
 
-def _worth_other_titles(attempt: AssociationAttempt) -> bool:
-    if attempt.state is AssociationState.ABORTED:
-        return True
-    reject = attempt.reject
-    return reject is not None and (reject.called_ae_unknown or reject.no_reason)
-
-
 def _tcp_state(exc: BaseException) -> TcpState:
     if isinstance(exc, ConnectionRefusedError):
         return TcpState.REFUSED
@@ -422,8 +410,3 @@ async def _close(writer: asyncio.StreamWriter) -> None:
     with contextlib.suppress(Exception):
         async with asyncio.timeout(1.0):
             await writer.wait_closed()
-
-
-def _short(value: object) -> str | None:
-    text = str(value).strip() if value is not None else ""
-    return text[:64] or None

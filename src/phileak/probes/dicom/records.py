@@ -132,6 +132,18 @@ class AssociationAttempt:
     reject: RejectReason | None = None
     detail: str = ""
 
+    @property
+    def answered(self) -> bool:
+        """A DICOM answer came back (accepted, rejected, aborted, or no usable context)."""
+        return self.state in _DICOM_ANSWERS
+
+    @property
+    def worth_other_titles(self) -> bool:
+        """Whether the server may check the called AE title, so that a common title may get in."""
+        if self.state is AssociationState.ABORTED:
+            return True
+        return self.reject is not None and (self.reject.called_ae_unknown or self.reject.no_reason)
+
 
 _DICOM_ANSWERS = (
     AssociationState.ACCEPTED,
@@ -139,6 +151,12 @@ _DICOM_ANSWERS = (
     AssociationState.ABORTED,
     AssociationState.NO_CONTEXT,
 )
+
+
+def short_text(value: object) -> str | None:
+    """A protocol string as a report keeps it: trimmed, at most 64 characters, None when empty."""
+    text = str(value).strip() if value is not None else ""
+    return text[:64] or None
 
 
 class FindState(StrEnum):
@@ -225,11 +243,11 @@ class SessionReport:
     @property
     def speaks_dicom(self) -> bool:
         """An A-ASSOCIATE-AC or -RJ came back on some attempt."""
-        return any(a.state in _DICOM_ANSWERS for a in self.attempts)
+        return any(a.answered for a in self.attempts)
 
     @property
     def plain_dicom(self) -> bool:
-        return any(not a.tls and a.state in _DICOM_ANSWERS for a in self.attempts)
+        return any(not a.tls and a.answered for a in self.attempts)
 
     @property
     def find_state(self) -> FindState | None:
