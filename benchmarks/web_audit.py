@@ -5,10 +5,15 @@ Run (as root; the script puts itself in a fresh network namespace with only lo):
 
 1. Instrumentation overhead. The same lab pages (condition and health-library pages, every tracker of the site
    firing) are loaded one after another in one Chromium, waiting for `load`, in two modes built the same way
-   (Debian's Chromium, a fresh persistent profile, the same flags and --host-resolver-rules):
+   (Debian's Chromium, a fresh persistent profile, the same flags; every name pinned to 127.0.0.1):
      bare          Playwright only: no routing, no listeners;
-     instrumented  the web probe's capture (every request, bodies, headers, cookies, WebSockets) and router
-                   (every request decided by the scope guard), with each page as one capture step.
+     instrumented  the web probe as a scan of this scope runs it: its capture (every request, bodies, headers,
+                   cookies, WebSockets), the third-party gate (gate.py: every request outside the scope decided
+                   and forwarded to the pinned local trackers) and the router's WebSocket routes, with each page
+                   as one capture step.
+   With --breakdown, also: the capture with Playwright's request interception instead of the gate (what a
+   URL-prefix scope or --third-party scripts uses), the capture alone, each guard alone, interception with no
+   URL routed, and the bare browser with its HTTP cache off.
    Rounds alternate the modes; the best round of each counts. The check: instrumented time per page is at most
    1.3x bare. Leak detection on the captured steps is timed on its own (it runs beside the browser in a scan).
 2. A 50-page crawl. The web probe (crawl, automatic flows with form filling and searches, leak detection) audits
@@ -46,6 +51,8 @@ from phileak.probes.base import Limits, ScanContext
 from phileak.probes.web.browser import CHROMIUM_EXECUTABLE, PROFILE_PREFERENCES, BrowserConfig, BrowserSession
 from phileak.probes.web.capture import Capture, StepCapture
 from phileak.probes.web.capture_model import CaptureSession
+from phileak.probes.web.gate import Gate
+from phileak.probes.web.hostrules import build_host_rules
 from phileak.probes.web.leaks import LeakDetector
 from phileak.probes.web.probe import SiteAudit, WebSettings
 from phileak.probes.web.routing import Router, RoutingPolicy, first_party_domains
@@ -105,34 +112,46 @@ async def instrumented_round(
     steps_out: list[StepCapture],
     *,
     capturing: bool = True,
-    routing: bool = True,
+    routing: str = "gate",  # "gate" (the probe's default), "intercept" (Playwright routes), "none"
     intercept_nothing: bool = False,
 ) -> Round:
     scope = Scope.from_rules(SCOPE_RULES)
     resolver = Resolver.parse(["*=127.0.0.1"])
     policy = RoutingPolicy(scope=scope, first_party=first_party_domains([SITE_HOST]), resolver=resolver)
-    async with await BrowserSession.start(BrowserConfig(host_rules=HOST_RULES, insecure=True)) as session:
-        capture = Capture(session.context, is_first_party=policy.is_first_party)
-        if capturing:
-            capture.attach()
-        if routing:  # Playwright turns the HTTP cache off once a route is installed
-            await Router(policy, capture).install(session.context)
-        if intercept_nothing:  # request interception on (cache off), but no request ever reaches Python
-            await session.context.route(re.compile(r"^$"), lambda route: route.continue_())
-        page = await session.new_page()
-        warm = capture.begin(page, "warm-up")
-        await page.goto(urls[0], wait_until="load")
-        await capture.end(warm)
-        started = time.perf_counter()
-        for url in urls:
-            step = capture.begin(page, "landing")
-            await page.goto(url, wait_until="load")
-            steps_out.append(await capture.end(step))
-        seconds = time.perf_counter() - started
+    gate = await Gate(policy, insecure=True).start() if routing == "gate" else None
+    host_rules = HOST_RULES
+    if gate is not None:
+        rules = await build_host_rules(scope, resolver, start_hosts=[SITE_HOST], gate=gate.ports)
+        host_rules = rules.rules
+    try:
+        async with await BrowserSession.start(BrowserConfig(host_rules=host_rules, insecure=True)) as session:
+            wire = gate.take_wire_headers if gate is not None else None
+            capture = Capture(session.context, is_first_party=policy.is_first_party, wire_headers=wire)
+            if capturing:
+                capture.attach()
+            if routing != "none":  # Playwright turns the HTTP cache off once an HTTP route is installed
+                await Router(policy, capture, gated=gate is not None).install(session.context)
+            if intercept_nothing:  # request interception on (cache off), but no request ever reaches Python
+                await session.context.route(re.compile(r"^$"), lambda route: route.continue_())
+            page = await session.new_page()
+            warm = capture.begin(page, "warm-up")
+            await page.goto(urls[0], wait_until="load")
+            await capture.end(warm)
+            started = time.perf_counter()
+            for url in urls:
+                step = capture.begin(page, "landing")
+                await page.goto(url, wait_until="load")
+                steps_out.append(await capture.end(step))
+            seconds = time.perf_counter() - started
+    finally:
+        if gate is not None:
+            await gate.close()
     if intercept_nothing:
         mode = "interception on, nothing routed"
+    elif routing == "intercept":
+        mode = "instrumented, Playwright routes" if capturing else "Playwright routes only"
     else:
-        mode = "instrumented" if capturing and routing else "capture only" if capturing else "routing only"
+        mode = "instrumented" if capturing and routing == "gate" else "capture only" if capturing else "gate only"
     return Round(mode, len(urls), seconds, sum(len(s.requests) for s in steps_out))
 
 
@@ -191,9 +210,10 @@ async def overhead(
         results.setdefault("instrumented", []).append(await instrumented_round(urls, steps))
         detection.append(detection_seconds(steps))
         if breakdown:
-            results.setdefault("capture only", []).append(await instrumented_round(urls, [], routing=False))
-            results.setdefault("routing only", []).append(await instrumented_round(urls, [], capturing=False))
-            nothing = await instrumented_round(urls, [], capturing=False, routing=False, intercept_nothing=True)
+            for capturing, routing in ((True, "intercept"), (True, "none"), (False, "gate"), (False, "intercept")):
+                other = await instrumented_round(urls, [], capturing=capturing, routing=routing)
+                results.setdefault(other.mode, []).append(other)
+            nothing = await instrumented_round(urls, [], capturing=False, routing="none", intercept_nothing=True)
             results.setdefault(nothing.mode, []).append(nothing)
             uncached = await bare_round(urls, scratch / f"bare-uncached-{number}", cache_off=True)
             results.setdefault(uncached.mode, []).append(uncached)

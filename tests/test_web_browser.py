@@ -30,6 +30,7 @@ from phileak.probes.web.browser import BrowserConfig, BrowserSession, chromium_a
 from phileak.probes.web.capture import Capture, Step, StepCapture
 from phileak.probes.web.crawl import Frontier, PageTask
 from phileak.probes.web.flows import AutoFlows, FlowSettings
+from phileak.probes.web.gate import Gate
 from phileak.probes.web.hostrules import build_host_rules
 from phileak.probes.web.probe import SiteAudit, WebSettings
 from phileak.probes.web.routing import ANSWERED_HEADER, Router, RoutingPolicy, ThirdPartyMode, first_party_domains
@@ -310,6 +311,7 @@ class Crawl:
     hits: list[Hit]
     har: Path
     canary: CanaryIdentity
+    gate: Gate | None = None
 
     def kinds(self) -> set[str]:
         return {f.kind for f in self.findings.values()}
@@ -345,10 +347,16 @@ wait_for = "form"
 """
 
 
-async def _audit(site: SiteServer, start: str, options: dict[str, object], resolve: list[str]) -> RecordingAudit:
+GATED_SCOPE = [SITE_URL, SITE, "127.0.0.1"]  # hostnames and addresses: the third-party gate decides (gate.py)
+ROUTED_SCOPE = [SITE_URL, "127.0.0.1"]  # a URL-prefix rule alone: each URL outside the site's name is routed
+
+
+async def _audit(
+    site: SiteServer, start: str, options: dict[str, object], resolve: list[str], scope: list[str] = GATED_SCOPE
+) -> RecordingAudit:
     ctx = ScanContext(
         scan_id="web-browser-test-scan",
-        scope=Scope.from_rules([SITE_URL, "127.0.0.1"]),
+        scope=Scope.from_rules(scope),
         identity=IdentityHasher(KEY),
         limits=Limits(timeout_s=240),
         resolver=Resolver.parse(resolve),
@@ -370,7 +378,9 @@ async def crawl(site: SiteServer, tmp_path_factory: pytest.TempPathFactory) -> C
     site.log.clear()
     options = {"max_pages": 20, "submit_forms": "dry", "flows": folder / "flows.toml", "har": folder / "scan.har"}
     audit = await asyncio.wait_for(_audit(site, SITE_URL, options, ["*=127.0.0.1"]), 200)
-    return Crawl(audit.__dict__["collected"], audit.steps, list(site.log.hits), folder / "scan.har", audit.canary)
+    return Crawl(
+        audit.__dict__["collected"], audit.steps, list(site.log.hits), folder / "scan.har", audit.canary, audit.gate
+    )
 
 
 async def test_the_crawl_finds_the_leaks_of_the_health_pages(crawl: Crawl) -> None:
@@ -455,11 +465,50 @@ async def test_the_har_is_complete_redacted_and_readable_by_the_har_probe(crawl:
 async def test_with_no_catch_all_pin_an_out_of_scope_redirect_goes_nowhere(crawl: Crawl, site: SiteServer) -> None:
     site.log.clear()
     audit = await asyncio.wait_for(
-        _audit(site, f"{SITE_URL}redirect-out", {"max_pages": 1}, [f"{SITE}=127.0.0.1"]), 120
+        _audit(site, f"{SITE_URL}redirect-out", {"max_pages": 1}, [f"{SITE}=127.0.0.1"], ROUTED_SCOPE), 120
     )
     findings = audit.__dict__["collected"].values()
     assert "staff.example-health.test" not in site.log.hosts()
     assert [h.path for h in site.log.hits] == ["/redirect-out"]
     errors = [f for f in findings if f.kind == "page-error"]
     assert errors and "ERR_NAME_NOT_RESOLVED" in errors[0].title
+    assert not [f for f in findings if f.kind == "scope-escape"]
+
+
+async def test_the_crawl_went_through_the_gate_and_the_pinned_trackers_got_their_requests(crawl: Crawl) -> None:
+    assert crawl.gate is not None  # a scope of hostnames and addresses: no request interception at all
+    assert crawl.gate.forwarded > 10  # every tracker request reached the pinned local sink through the gate
+    assert crawl.gate.refused  # pop-ups and first-party links outside the scope, decided by the gate
+    assert any(h.host == "www.facebook.com" for h in crawl.hits)
+    assert {url.split("/")[2] for url in crawl.gate.refused} == {"staff.example-health.test", "www.external-news.test"}
+    # Third-party headers come from the gate, as on the wire: the vendor's Set-Cookie, then its cookie going out.
+    captured = [r for s in crawl.steps for r in s.capture.requests if r.host == "www.facebook.com"]
+    assert any(r.response is not None and "fr=tracker-cookie" in "".join(r.response.set_cookies) for r in captured)
+    assert any(("fr", "tracker-cookie") in r.cookies for r in captured)
+    assert crawl.gate.wire_headers_taken > 10  # no round trip to the browser for those
+
+
+async def test_in_block_mode_with_no_pin_the_gate_answers_every_third_party_itself(site: SiteServer) -> None:
+    site.log.clear()
+    audit = await asyncio.wait_for(_audit(site, f"{SITE_URL}capture", {"max_pages": 1}, [f"{SITE}=127.0.0.1"]), 120)
+    assert audit.gate is not None and audit.gate.answered_locally > 0 and audit.gate.forwarded == 0
+    assert site.log.hosts() == {SITE}  # no tracker host was contacted
+    landing = [s for s in audit.steps if s.capture.label == "landing"]
+    pixel = _one(landing[0].capture, "/tr?id=1&ev=PageView")
+    assert pixel.response is not None and pixel.response.status == 204
+    assert dict(pixel.response.headers)[ANSWERED_HEADER] == "answered-locally"
+    assert json.loads(_one(landing[0].capture, "/api/v2/pixel", "POST").body)["event"] == "ViewContent"
+    assert any(r.is_websocket_message and b"websocket-frame-hello" in r.body for r in landing[0].capture.requests)
+
+
+async def test_through_the_gate_an_out_of_scope_redirect_is_refused(site: SiteServer) -> None:
+    site.log.clear()
+    audit = await asyncio.wait_for(
+        _audit(site, f"{SITE_URL}redirect-out", {"max_pages": 1}, [f"{SITE}=127.0.0.1"]), 120
+    )
+    findings = audit.__dict__["collected"].values()
+    assert [h.path for h in site.log.hits] == ["/redirect-out"]  # staff.example-health.test never contacted
+    assert audit.gate is not None and audit.gate.refused == {"https://staff.example-health.test/intranet": 1}
+    refused = [f for f in findings if f.kind == "out-of-scope-refused"]
+    assert {f.evidence.model_extra["subject"] for f in refused} == {"staff.example-health.test"}
     assert not [f for f in findings if f.kind == "scope-escape"]

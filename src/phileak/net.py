@@ -185,7 +185,7 @@ class _ScopedTransport(httpx.AsyncBaseTransport):
         await self._pool.aclose()
 
 
-def _ssl_context(insecure: bool, ca_file: str | Path | None) -> ssl.SSLContext:
+def tls_context(insecure: bool, ca_file: str | Path | None) -> ssl.SSLContext:
     if insecure:
         context = ssl.create_default_context()
         context.check_hostname = False
@@ -261,7 +261,7 @@ class ScopedHttpClient:
         self._max_bytes = max_bytes
         backend = _ScopedNetworkBackend(scope, resolver or Resolver())
         self._client = httpx.AsyncClient(
-            transport=_ScopedTransport(backend, _ssl_context(insecure, ca_file)),
+            transport=_ScopedTransport(backend, tls_context(insecure, ca_file)),
             timeout=httpx.Timeout(timeout),
             follow_redirects=False,
             trust_env=False,

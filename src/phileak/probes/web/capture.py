@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+HeaderTuple = tuple[tuple[str, str], ...]
+WireHeadersSource = Callable[[str, str], tuple[HeaderTuple, HeaderTuple] | None]
+
 HEADER_TIMEOUT_S: Final = 2.0
 TITLE_TIMEOUT_S: Final = 2.0
 MAX_REQUESTS_PER_STEP: Final = 5000
@@ -119,7 +122,9 @@ class Capture:
         is_first_party: Callable[[str], bool],
         body_cap: int = MAX_BODY_BYTES,
         keep_binary_bodies: bool = False,  # a HAR is recorded: keep what it lacks (binary bodies, WebSocket log)
+        wire_headers: WireHeadersSource | None = None,  # the third-party gate's record (gate.py), if there is one
     ) -> None:
+        self._wire_headers = wire_headers
         self._context = context
         self._keep_binary = keep_binary_bodies
         self._is_first_party = is_first_party
@@ -221,7 +226,10 @@ class Capture:
         host = urlsplit(request.url).hostname or ""
         full = not self._is_first_party(host)
         pairs = list(request.headers.items())
-        if full:
+        wire = self._wire_headers(request.method, request.url) if full and self._wire_headers is not None else None
+        if wire is not None:
+            pairs = list(wire[0])
+        elif full:
             with contextlib.suppress(Exception):
                 headers = await _bounded(request.headers_array(), HEADER_TIMEOUT_S)
                 pairs = [(h["name"], h["value"]) for h in headers]
@@ -244,7 +252,7 @@ class Capture:
             step=entry.label,
             timestamp=entry.timestamp,
             redirect_from=redirected.url if redirected is not None else None,
-            response=await _response(entry.response, full=full),
+            response=await _response(entry.response, full=full, wire=wire[1] if wire is not None else None),
         )
 
     def _keep_if_binary(self, method: str, url: str, body: bytes) -> None:
@@ -326,9 +334,13 @@ async def _page_title(page: Page | None) -> str | None:
     return str(title).strip()[:500] or None
 
 
-async def _response(response: Response | None, *, full: bool) -> CapturedResponse | None:
+async def _response(
+    response: Response | None, *, full: bool, wire: tuple[tuple[str, str], ...] | None = None
+) -> CapturedResponse | None:
     if response is None:
         return None
+    if wire is not None:
+        return CapturedResponse.build(response.status, wire)
     pairs = list(response.headers.items())
     if full:
         with contextlib.suppress(Exception):

@@ -41,6 +41,7 @@ from phileak.probes.web.capture_model import CaptureSession
 from phileak.probes.web.crawl import Frontier, site_of
 from phileak.probes.web.flowfile import Flow, load_flows
 from phileak.probes.web.flows import AutoFlows, FlowSettings, search_terms
+from phileak.probes.web.gate import Gate
 from phileak.probes.web.har_export import HarRedactor, export_har
 from phileak.probes.web.hostrules import HostRules, build_host_rules
 from phileak.probes.web.leaks import LeakDetector
@@ -207,6 +208,7 @@ class SiteAudit:
             raise ScopeViolation(target.ref, "the start URL is outside the authorised scope")
         self.summary = CrawlSummary()
         self.host_rules: HostRules | None = None
+        self.gate: Gate | None = None
         self.refused: dict[str, int] = {}
         self.escaped: dict[str, int] = {}
         self.auto_flows = (
@@ -262,17 +264,23 @@ class SiteAudit:
 
     async def _run(self) -> None:
         try:
+            if self.policy.gate_applies():
+                self.gate = await Gate(self.policy, insecure=self.ctx.insecure).start()
             rules = await build_host_rules(
                 self.ctx.scope,
                 self.ctx.resolver,
                 start_hosts=[self.target.host or ""],
                 guard_unknown_names=self.settings.third_party is ThirdPartyMode.BLOCK,
+                gate=self.gate.ports if self.gate is not None else None,
             )
             self.host_rules = rules
             for host in rules.refused:
                 self._refuse(host, 1)
             config = BrowserConfig(
-                host_rules=rules.rules, insecure=self.ctx.insecure, record_har=self.settings.har is not None
+                host_rules=rules.rules,
+                insecure=self.ctx.insecure,
+                record_har=self.settings.har is not None,
+                extra_args=self.gate.browser_flags() if self.gate is not None else (),
             )
             if self.flows:
                 await self._scripted_flows(config)
@@ -282,6 +290,10 @@ class SiteAudit:
                     break
                 self.summary.stopped = None
         finally:
+            if self.gate is not None:
+                await self.gate.close()
+                for url, count in self.gate.refused.items():
+                    self._refuse(url, count)
             self._queue.put_nowait(None)
 
     async def _scripted_flows(self, config: BrowserConfig) -> None:
@@ -329,11 +341,19 @@ class SiteAudit:
     async def _session(self, config: BrowserConfig) -> AsyncIterator[tuple[BrowserSession, Capture, Router]]:
         session = await BrowserSession.start(config)
         capture = Capture(
-            session.context, is_first_party=self.policy.is_first_party, keep_binary_bodies=config.record_har
+            session.context,
+            is_first_party=self.policy.is_first_party,
+            keep_binary_bodies=config.record_har,
+            wire_headers=self.gate.take_wire_headers if self.gate is not None else None,
         )
         capture.attach()
         rules = self.host_rules
-        router = Router(self.policy, capture, resolvable=rules.resolvable if rules is not None else None)
+        router = Router(
+            self.policy,
+            capture,
+            resolvable=rules.resolvable if rules is not None else None,
+            gated=self.gate is not None,
+        )
         capture.on_redirect = router.note_redirect
         try:
             await router.install(session.context)

@@ -1,10 +1,19 @@
 """What happens to each request the page makes: the request-level half of the scope guard (hostrules.py is the
 DNS-level half) and the third-party policy.
 
-Every request of the context not bound for an in-scope hostname goes through `context.route(...)` (the pattern,
-RoutingPolicy.routed_urls, is matched in Playwright's driver, so in-scope traffic costs no round trip), and
-every WebSocket through `route_web_socket("**/*")`. The capture (capture.py) has already recorded each request
-by then: what the page *tried* to send is the evidence, whether or not it leaves the machine.
+RoutingPolicy.decide says what happens to a request; two mechanisms apply it:
+
+- the third-party gate (gate.py), in the default mode (third parties answered locally) when the scope is made of
+  hostnames and addresses: the resolver rules send every name outside the scope to a local HTTP(S) server that
+  decides each request. No request is intercepted in the browser, so in-scope requests never wait and the HTTP
+  cache stays on. Router then only routes WebSockets and, while a dry-submit step runs, first-party writes.
+- the router below, otherwise (a URL-prefix scope, `scripts` and `allow` modes): every request of the context
+  not bound for an in-scope hostname goes through `context.route(...)` (the pattern, RoutingPolicy.routed_urls,
+  is matched in Playwright's driver, so in-scope traffic costs no round trip to Python; Playwright still pauses
+  every request and turns the HTTP cache off), and every WebSocket through `route_web_socket("**/*")`.
+
+The capture (capture.py) has already recorded each request by then: what the page *tried* to send is the
+evidence, whether or not it leaves the machine.
 
   in scope (ctx.scope allows the URL)            -> goes out
   first party (the site's registrable domain)     -> refused (aborted): never fetched, never navigated to
@@ -23,10 +32,10 @@ by then: what the page *tried* to send is the evidence, whether or not it leaves
                                                     a dry-submit step runs, a catch-all route is added, and it
                                                     holds for every page of the context. GET forms go through.
 
-Playwright does not route redirect hops. Without a `--resolve '*=IP'` pin and in block mode, the resolver rules
-make every name outside the scope unresolvable, so an out-of-scope redirect fails there; otherwise (the lab's
-catch-all pin, scripts and allow modes) such a hop is made, and Router.note_redirect counts it for a
-`scope-escape` finding.
+Playwright does not route redirect hops (the gate sees them, as any other request). Without the gate, without a
+`--resolve '*=IP'` pin and in block mode, the resolver rules make every name outside the scope unresolvable, so
+an out-of-scope redirect fails there; otherwise (the lab's catch-all pin, scripts and allow modes) such a hop is
+made, and Router.note_redirect counts it for a `scope-escape` finding.
 """
 
 from __future__ import annotations
@@ -137,6 +146,22 @@ class RoutingPolicy:
             return Decision.FORWARD
         return Decision.ANSWER_EMPTY
 
+    def gate_applies(self) -> bool:
+        """Whether the third-party gate (gate.py) can make every decision below the browser: third parties are
+        answered locally, and the scope depends on hostnames and addresses only (a URL-prefix rule whose host no
+        hostname or CIDR rule allows needs each URL routed)."""
+        if self.third_party is not ThirdPartyMode.BLOCK:
+            return False
+        for rule in self.scope.rules():
+            if "://" not in rule:
+                continue
+            host = _host(rule)
+            try:
+                self.scope.check_host(host or "")
+            except ScopeViolation:
+                return False
+        return True
+
     def routed_urls(self) -> re.Pattern[str]:
         """The URLs that need a decision: all but those on an in-scope hostname (exact or `*.` rule), which are
         always forwarded. Matched inside Playwright's driver, so in-scope requests cost no round trip to Python;
@@ -174,8 +199,10 @@ class Router:
         recorder: WebSocketRecorder | None = None,
         *,
         resolvable: Callable[[str], bool] | None = None,
+        gated: bool = False,
     ) -> None:
         self.policy = policy
+        self.gated = gated  # the gate (gate.py) decides requests outside the scope: no HTTP route is installed
         self.recorder = recorder
         self.resolvable = resolvable  # hostrules.HostRules.resolvable: can the browser reach this name at all?
         self._dry_holds = 0  # steps running in dry-submit mode (pages of one context may act at once)
@@ -218,7 +245,8 @@ class Router:
 
     async def install(self, context: BrowserContext) -> None:
         self._context = context
-        await context.route(self.policy.routed_urls(), self._handle)
+        if not self.gated:
+            await context.route(self.policy.routed_urls(), self._handle)
         await context.route_web_socket(_EVERYTHING, self._handle_websocket)
 
     async def _handle(self, route: Route) -> None:
@@ -237,7 +265,7 @@ class Router:
                 await route.continue_()
             elif decision is Decision.ANSWER_EMPTY:
                 self.answered_locally += 1
-                await route.fulfill(status=204, headers=_local_answer_headers(request, await _request_headers(request)))
+                await route.fulfill(status=204, headers=local_answer_headers(request.method, _request_headers(request)))
             elif decision is Decision.ANSWER_FORM:
                 self.dry_submitted.append(display_url(request.url))
                 navigation = request.is_navigation_request()
@@ -314,19 +342,21 @@ def _is_main_frame_navigation(request: Request) -> bool:
         return True
 
 
-async def _request_headers(request: Request) -> dict[str, str]:
+def _request_headers(request: Request) -> dict[str, str]:
     """The headers a CORS answer needs (origin, preflight asks); the provisional ones are enough."""
     return {name.lower(): value for name, value in request.headers.items()}
 
 
-def _local_answer_headers(request: Request, headers: dict[str, str]) -> dict[str, str]:
+def local_answer_headers(method: str, headers: dict[str, str]) -> dict[str, str]:
+    """An empty answer's headers: enough CORS for the caller (`headers`: the request's, names lower-cased) to
+    make, and complete, the real request after a preflight."""
     answer = {ANSWERED_HEADER: ANSWERED_LOCALLY}
     origin = headers.get("origin")
     if origin:
         answer["access-control-allow-origin"] = origin
         answer["access-control-allow-credentials"] = "true"
         answer["vary"] = "Origin"
-    if request.method.upper() == "OPTIONS":
+    if method.upper() == "OPTIONS":
         answer["access-control-allow-methods"] = headers.get("access-control-request-method", "GET, POST")
         asked = headers.get("access-control-request-headers")
         if asked:

@@ -1,0 +1,470 @@
+"""The third-party gate: the network-level way to apply the routing policy, which keeps the browser's HTTP cache.
+
+Playwright's request interception (`context.route`) turns Chromium's HTTP cache off and pauses every request of
+the context for its driver, in-scope ones included; the page loads about 1.5x slower. In the default mode (third
+parties answered locally) with a scope of hostnames and addresses, the same decisions can be made below the
+browser instead: the resolver rules (hostrules.py) send every name outside the scope, ports 80 and 443, to this
+gate on 127.0.0.1, and in-scope names straight to their checked addresses, so in-scope requests never wait.
+
+The gate speaks HTTP/1.1 (h11), plain on one port and TLS on the other, with a certificate made for the session
+that Chromium accepts by its key (`--ignore-certificate-errors-spki-list`), for that key only. Each request is
+decided by RoutingPolicy.decide, as the router would:
+
+  answer-empty  an empty 204 with the headers a CORS caller needs, as the router answers it (routing.py)
+  refuse        a main-frame navigation gets a 204 (the browser stays where it was), anything else a 403;
+                counted per URL for the `out-of-scope-refused` finding
+  forward       a name pinned by --resolve to an address a CIDR rule allows (the lab's and the tests' local
+                trackers): the request is made again to that address, and the answer relayed
+
+What the page sent is captured from the browser (capture.py), as with the router; the gate keeps no bodies.
+Every connection has an idle timeout, headers and bodies have caps, a forwarded request has a wall clock and an
+answer cap: a browser that misbehaves, or a local tracker that hangs, costs one request, never the scan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import datetime
+import functools
+import hashlib
+import logging
+import ssl
+import tempfile
+from collections import OrderedDict, deque
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Final
+from urllib.parse import urlsplit
+
+import h11
+
+from phileak.errors import ScopeViolation
+from phileak.probes.web.routing import ANSWERED_HEADER, Decision, RoutingPolicy, local_answer_headers
+from phileak.scope import display_url
+
+log = logging.getLogger(__name__)
+
+GATE_HOST: Final = "127.0.0.1"
+IDLE_TIMEOUT_S: Final = 30.0
+MAX_HEADER_BYTES: Final = 64 * 1024
+MAX_FORWARDED_BODY_BYTES: Final = 16 * 1024 * 1024
+MAX_ANSWER_BYTES: Final = 32 * 1024 * 1024
+FORWARD_TIMEOUT_S: Final = 30.0
+MAX_WIRE_RECORDS: Final = 20_000
+TUNNEL_IDLE_TIMEOUT_S: Final = 120.0
+REFUSED: Final = "refused"
+_READ_SIZE: Final = 64 * 1024
+_HOP_BY_HOP: Final = frozenset({
+    b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"proxy-connection", b"te",
+    b"trailer", b"transfer-encoding", b"upgrade", b"content-length",
+})  # fmt: skip
+_FRAMING: Final = _HOP_BY_HOP  # the forwarded request is framed again (h11 adds what its body needs)
+_RESOURCE_TYPES: Final = {"script": "script", "style": "stylesheet", "font": "font", "image": "image",
+                          "document": "document", "iframe": "document", "frame": "document"}  # fmt: skip
+
+
+WireHeaders = tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]  # (request's, answer's)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class Gate:
+    """Start with `await gate.start()`; `ports` (plain, TLS) go into the resolver rules and `spki` into
+    Chromium's flags; `await gate.close()` stops it. `refused` and `answered_locally` count as the router's do."""
+
+    def __init__(self, policy: RoutingPolicy, *, insecure: bool = False) -> None:
+        self.policy = policy
+        self.insecure = insecure  # certificates of forwarded-to local trackers are not checked
+        self.refused: dict[str, int] = {}  # display URL (no query) -> times
+        self.answered_locally = 0
+        self.forwarded = 0
+        self._servers: list[asyncio.Server] = []
+        self._connections: set[asyncio.Task[None]] = set()
+        self._tls, self.spki = _session_tls()
+        self._upstream_tls: ssl.SSLContext | None = None  # made once: loading the CA store takes milliseconds
+        self._wire: OrderedDict[tuple[str, str], deque[WireHeaders]] = OrderedDict()
+        self._wire_count = 0
+        self.wire_headers_taken = 0
+
+    @property
+    def ports(self) -> tuple[int, int]:
+        plain, tls = (server.sockets[0].getsockname()[1] for server in self._servers)
+        return plain, tls
+
+    def take_wire_headers(self, method: str, url: str) -> WireHeaders | None:
+        """The headers of the oldest request (method, URL) the gate answered and nobody took yet, as they were on
+        the wire (Cookie and Set-Cookie included), so the capture needs no round trip to the browser for them."""
+        key = (method.upper(), url)
+        queue = self._wire.get(key)
+        if not queue:
+            return None
+        self._wire_count -= 1
+        self.wire_headers_taken += 1
+        record = queue.popleft()
+        if not queue:
+            del self._wire[key]
+        return record
+
+    def _keep_wire_headers(
+        self, method: str, url: str, sent: list[tuple[str, str]], answered: list[tuple[str, str]]
+    ) -> None:
+        while self._wire_count >= MAX_WIRE_RECORDS:  # requests the capture never asks for (it has been closed)
+            _, oldest = self._wire.popitem(last=False)
+            self._wire_count -= len(oldest)
+        self._wire.setdefault((method, url), deque()).append((tuple(sent), tuple(answered)))
+        self._wire_count += 1
+
+    def browser_flags(self) -> tuple[str, ...]:
+        return (f"--ignore-certificate-errors-spki-list={self.spki}",)
+
+    async def start(self) -> Gate:
+        for scheme, tls in (("http", None), ("https", self._tls)):
+            server = await asyncio.start_server(
+                functools.partial(self._accept, scheme=scheme), GATE_HOST, 0, ssl=tls,
+                ssl_handshake_timeout=10.0 if tls else None, limit=MAX_HEADER_BYTES,
+            )  # fmt: skip
+            self._servers.append(server)
+        return self
+
+    async def close(self) -> None:
+        for server in self._servers:
+            server.close()
+        for task in list(self._connections):
+            task.cancel()
+        await asyncio.gather(*self._connections, return_exceptions=True)
+        for server in self._servers:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(server.wait_closed(), 5.0)
+
+    async def __aenter__(self) -> Gate:
+        return await self.start()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, scheme: str) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._connections.add(task)
+        try:
+            await self._serve(reader, writer, scheme)
+        except (OSError, h11.ProtocolError, TimeoutError, _TooLarge, ssl.SSLError) as exc:
+            log.debug("web gate: connection ended: %s", type(exc).__name__)
+        except asyncio.CancelledError:
+            pass  # the gate is closing; asyncio's server callback would log a cancelled connection as an error
+        finally:
+            writer.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(writer.wait_closed(), 2.0)
+            if task is not None:
+                self._connections.discard(task)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, scheme: str) -> None:
+        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEADER_BYTES)
+        upstream: _Upstream | None = None  # this browser connection's forwarding connection, kept alive
+        try:
+            while True:
+                event = await _next_event(conn, reader)
+                if not isinstance(event, h11.Request):
+                    return  # the browser closed the connection (or sent nothing usable)
+                headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in event.headers}
+                method = event.method.decode("ascii", "replace").upper()
+                url = f"{scheme}://{headers.get('host', '')}{event.target.decode('latin-1')}"
+                navigation = _main_frame_navigation(headers)
+                decision = self.policy.decide(
+                    url,
+                    method=method,
+                    resource_type=_RESOURCE_TYPES.get(headers.get("sec-fetch-dest", ""), "other"),
+                    main_frame_navigation=navigation,
+                )
+                forward = decision is Decision.FORWARD
+                if forward and headers.get("upgrade", "").lower() == "websocket":
+                    await self._tunnel(event, url, conn.trailing_data[0], reader, writer)
+                    return
+                body = await _read_body(conn, reader, MAX_FORWARDED_BODY_BYTES if forward else 0)
+                answer: dict[str, str] | list[tuple[str, str]]
+                if forward:
+                    (status, answer, content), upstream = await self._forward(event, url, body, upstream)
+                elif decision is Decision.ANSWER_EMPTY:
+                    self.answered_locally += 1
+                    status, answer, content = 204, local_answer_headers(method, headers), b""
+                else:
+                    shown = display_url(url)
+                    self.refused[shown] = self.refused.get(shown, 0) + 1
+                    status, answer, content = (204 if navigation else 403), {ANSWERED_HEADER: REFUSED}, b""
+                sent = await _respond(conn, writer, method, status, answer, content)
+                self._keep_wire_headers(method, url, _text_pairs(event.headers.raw_items()), sent)
+                if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
+                    return
+                conn.start_next_cycle()
+        finally:
+            if upstream is not None:
+                upstream.close()
+
+    async def _forward(
+        self, request: h11.Request, url: str, body: bytes, upstream: _Upstream | None
+    ) -> tuple[tuple[int, list[tuple[str, str]], bytes], _Upstream | None]:
+        """Make the request again to the address the policy allows, on this browser connection's own upstream
+        connection (kept alive); a failure is a 502 for this request. Returns the answer and the upstream."""
+        parts = urlsplit(url)
+        secure = parts.scheme == "https"
+        key = (parts.hostname or "", parts.port or (443 if secure else 80), secure)
+        try:
+            async with asyncio.timeout(FORWARD_TIMEOUT_S):
+                for attempt in range(2):
+                    reused = upstream is not None and upstream.key == key and upstream.reusable
+                    if not reused:
+                        if upstream is not None:
+                            upstream.close()
+                        upstream = await _Upstream.open(self.policy, key, self._upstream_context(key))
+                    assert upstream is not None
+                    try:
+                        answer = await upstream.exchange(request, body)
+                        break
+                    except _ClosedEarly:
+                        upstream.close()
+                        upstream = None
+                        if not reused or attempt:  # only a kept-alive connection the peer had closed is retried
+                            raise
+        except (OSError, TimeoutError, ScopeViolation, ssl.SSLError, h11.ProtocolError, _TooLarge) as exc:
+            log.info("web gate: forwarding to %s failed: %s", display_url(url), type(exc).__name__)
+            if upstream is not None:
+                upstream.close()
+            return (502, [(ANSWERED_HEADER, "forward-failed")], b""), None
+        self.forwarded += 1
+        return answer, upstream
+
+    def _upstream_context(self, key: tuple[str, int, bool]) -> ssl.SSLContext | None:
+        if not key[2]:
+            return None
+        if self._upstream_tls is None:
+            from phileak.net import tls_context
+
+            self._upstream_tls = tls_context(self.insecure, None)
+        return self._upstream_tls
+
+    async def _tunnel(
+        self,
+        request: h11.Request,
+        url: str,
+        early: bytes,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> None:
+        """A forwarded WebSocket: the upgrade request is sent on to the allowed address as it came, and the two
+        connections are joined until either side closes or stays idle (the router records the messages)."""
+        parts = urlsplit(url)
+        host, secure = parts.hostname or "", parts.scheme == "https"
+        port = parts.port or (443 if secure else 80)
+        try:
+            async with asyncio.timeout(FORWARD_TIMEOUT_S):
+                address = await _allowed_address(self.policy, host, port)
+                context = self._upstream_context((host, port, secure))
+                upstream_reader, upstream_writer = await asyncio.open_connection(
+                    address, port, ssl=context, server_hostname=host if secure else None
+                )
+        except (OSError, TimeoutError, ScopeViolation, ssl.SSLError) as exc:
+            log.info("web gate: forwarding a WebSocket to %s failed: %s", display_url(url), type(exc).__name__)
+            writer.write(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+            return
+        self.forwarded += 1
+        head = b"%s %s HTTP/1.1\r\n" % (request.method, request.target)
+        head += b"".join(b"%s: %s\r\n" % (name, value) for name, value in request.headers.raw_items())
+        upstream_writer.write(head + b"\r\n" + early)
+        try:
+            await asyncio.gather(_pipe(reader, upstream_writer), _pipe(upstream_reader, writer))
+        finally:
+            upstream_writer.close()
+
+class _ClosedEarly(ConnectionError):
+    """The upstream closed the connection before answering."""
+
+
+class _Upstream:
+    """One HTTP/1.1 connection from the gate to an allowed address, for one browser connection."""
+
+    def __init__(self, key: tuple[str, int, bool], reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+        self.key = key
+        self._reader = reader
+        self._writer = writer
+        self._conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEADER_BYTES)
+
+    @classmethod
+    async def open(cls, policy: RoutingPolicy, key: tuple[str, int, bool], context: ssl.SSLContext | None) -> _Upstream:
+        host, port, secure = key
+        address = await _allowed_address(policy, host, port)
+        reader, writer = await asyncio.open_connection(
+            address, port, ssl=context, server_hostname=host if secure else None, limit=MAX_HEADER_BYTES
+        )
+        return cls(key, reader, writer)
+
+    @property
+    def reusable(self) -> bool:
+        return self._conn.our_state is h11.IDLE and self._conn.their_state is h11.IDLE
+
+    def close(self) -> None:
+        self._writer.close()
+
+    async def exchange(self, request: h11.Request, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+        conn = self._conn
+        headers = [(name, value) for name, value in request.headers.raw_items() if name.lower() not in _FRAMING]
+        if body or request.method in (b"POST", b"PUT", b"PATCH"):
+            headers.append((b"content-length", b"%d" % len(body)))
+        data = conn.send(h11.Request(method=request.method, target=request.target, headers=headers)) or b""
+        if body:
+            data += conn.send(h11.Data(data=body)) or b""
+        response: h11.Response | None = None
+        try:
+            self._writer.write(data + (conn.send(h11.EndOfMessage()) or b""))
+            await self._writer.drain()
+        except ConnectionError as exc:
+            raise _ClosedEarly() from exc
+        content = bytearray()
+        while True:
+            event = conn.next_event()
+            if event is h11.NEED_DATA:
+                received = await self._reader.read(_READ_SIZE)
+                if not received and response is None:
+                    raise _ClosedEarly()
+                conn.receive_data(received)
+            elif isinstance(event, h11.Response):
+                response = event
+            elif isinstance(event, h11.Data):
+                content += event.data
+                if len(content) > MAX_ANSWER_BYTES:
+                    raise _TooLarge("answer")
+            elif isinstance(event, h11.EndOfMessage):
+                break
+            elif isinstance(event, h11.ConnectionClosed):
+                raise _ClosedEarly()
+        assert response is not None
+        if conn.our_state is h11.DONE and conn.their_state is h11.DONE:
+            conn.start_next_cycle()
+        answer = _text_pairs((k, v) for k, v in response.headers.raw_items() if k.lower() not in _HOP_BY_HOP)
+        if request.method == b"HEAD" and (length := _header(response, b"content-length")) is not None:
+            answer.append(("content-length", length))
+        return response.status_code, answer, bytes(content)
+
+
+def _header(response: h11.Response, name: bytes) -> str | None:
+    return next((value.decode("latin-1") for key, value in response.headers if key == name), None)
+
+
+async def _allowed_address(policy: RoutingPolicy, host: str, port: int) -> str:
+    """The --resolve pin of a name pinned inside a CIDR rule, or an in-scope name's checked address."""
+    pinned = policy.resolver.override_for(host)
+    if pinned and policy.pinned_inside_scope(host):
+        return pinned[0]
+    return await policy.scope.resolve_checked(host, port, policy.resolver)
+
+
+async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+    try:
+        while True:
+            async with asyncio.timeout(TUNNEL_IDLE_TIMEOUT_S):
+                data = await source.read(_READ_SIZE)
+            if not data:
+                break
+            sink.write(data)
+            await sink.drain()
+    except (OSError, TimeoutError):
+        pass
+    finally:
+        with contextlib.suppress(OSError, RuntimeError):
+            if sink.can_write_eof():
+                sink.write_eof()
+            else:
+                sink.close()
+
+
+def _main_frame_navigation(headers: dict[str, str]) -> bool:
+    """Chromium's fetch metadata says so; over plain HTTP (no metadata) a navigation asks for HTML upgrades."""
+    dest = headers.get("sec-fetch-dest")
+    if dest is not None:
+        return dest == "document"
+    return headers.get("upgrade-insecure-requests") == "1" and "text/html" in headers.get("accept", "")
+
+
+async def _next_event(conn: h11.Connection, reader: asyncio.StreamReader) -> object:
+    while True:
+        event = conn.next_event()
+        if event is not h11.NEED_DATA:
+            return event
+        async with asyncio.timeout(IDLE_TIMEOUT_S):
+            data = await reader.read(_READ_SIZE)
+        conn.receive_data(data)
+        if not data and conn.their_state is h11.IDLE:
+            return h11.ConnectionClosed()
+
+
+async def _read_body(conn: h11.Connection, reader: asyncio.StreamReader, keep_at_most: int) -> bytes:
+    """The request body, up to `keep_at_most` bytes (more is an error); with 0, read and dropped."""
+    body = bytearray()
+    while True:
+        event = await _next_event(conn, reader)
+        if isinstance(event, h11.Data):
+            if keep_at_most:
+                body += event.data
+                if len(body) > keep_at_most:
+                    raise _TooLarge("request body")
+        elif isinstance(event, h11.EndOfMessage):
+            return bytes(body)
+        else:
+            raise h11.RemoteProtocolError("the request ended early")
+
+
+async def _respond(
+    conn: h11.Connection,
+    writer: asyncio.StreamWriter,
+    method: str,
+    status: int,
+    headers: dict[str, str] | list[tuple[str, str]],
+    content: bytes,
+) -> list[tuple[str, str]]:
+    """Send one answer; the headers sent."""
+    pairs = list(headers.items()) if isinstance(headers, dict) else list(headers)
+    with_body = status not in (204, 304) and method != "HEAD"
+    if with_body:
+        pairs.append(("content-length", str(len(content))))
+    data = conn.send(h11.Response(status_code=status, headers=pairs)) or b""
+    if content and with_body:
+        data += conn.send(h11.Data(data=content)) or b""
+    writer.write(data + (conn.send(h11.EndOfMessage()) or b""))  # one write: one TLS record, not three
+    await writer.drain()
+    return pairs
+
+
+def _text_pairs(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+    return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw]
+
+
+def _session_tls() -> tuple[ssl.SSLContext, str]:
+    """A TLS server context with a key made now, and that key's SPKI SHA-256 (base64) for Chromium."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "phileak third-party gate")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=7)).sign(key, hashes.SHA256())
+    )  # fmt: skip
+    spki = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.set_alpn_protocols(["http/1.1"])
+    with tempfile.TemporaryDirectory(prefix="phileak-gate-") as folder:
+        cert_path, key_path = Path(folder) / "cert.pem", Path(folder) / "key.pem"
+        cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+        key_path.touch(mode=0o600)
+        pem = serialization.Encoding.PEM
+        key_path.write_bytes(key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        context.load_cert_chain(str(cert_path), str(key_path))
+    return context, base64.b64encode(hashlib.sha256(spki).digest()).decode("ascii")
