@@ -125,8 +125,8 @@ async def instrumented_round(
         host_rules = rules.rules
     try:
         async with await BrowserSession.start(BrowserConfig(host_rules=host_rules, insecure=True)) as session:
-            wire = gate.take_wire_headers if gate is not None else None
-            capture = Capture(session.context, is_first_party=policy.is_first_party, wire_headers=wire)
+            wire = gate.take_wire_record if gate is not None else None
+            capture = Capture(session.context, is_first_party=policy.is_first_party, wire_records=wire)
             if capturing:
                 capture.attach()
             if routing != "none":  # Playwright turns the HTTP cache off once an HTTP route is installed

@@ -42,6 +42,8 @@ from web_site import SITE, Hit, SiteServer, make_certificate
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 SITE_URL = f"https://{SITE}/"
+GATED_SCOPE = [SITE_URL, SITE, "127.0.0.1"]  # hostnames and addresses: the third-party gate decides (gate.py)
+ROUTED_SCOPE = [SITE_URL, "127.0.0.1"]  # a URL-prefix rule alone: each URL outside the site's name is routed
 KEY = b"web-browser-tests-identity-key!!"
 CANARY = CanaryIdentity.generate("web-browser-tests")
 WAIT_S = 20.0  # how long a test waits for the page to send what it must; not a performance bound
@@ -66,6 +68,15 @@ class Rig:
     capture: Capture
     router: Router
     policy: RoutingPolicy
+    gate: Gate | None = None
+
+    def use_policy(self, policy: RoutingPolicy) -> None:
+        self.router.policy = policy
+        if self.gate is not None:
+            self.gate.policy = policy
+
+    def refused(self, url: str) -> int:
+        return self.router.refused.get(url, 0) + (self.gate.refused.get(url, 0) if self.gate is not None else 0)
 
     async def load(self, url: str, until: Callable[[Step], Awaitable[bool]], label: str = "landing") -> StepCapture:
         """Load `url` in a fresh page as one step; end it once `until(step)` holds (or after WAIT_S)."""
@@ -81,20 +92,28 @@ class Rig:
             await page.close()
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def rig(site: SiteServer) -> AsyncIterator[Rig]:
-    scope = Scope.from_rules([SITE_URL, "127.0.0.1"])
+@pytest_asyncio.fixture(scope="module", loop_scope="module", params=["routes", "gate"])
+async def rig(site: SiteServer, request: pytest.FixtureRequest) -> AsyncIterator[Rig]:
+    """One browser with the capture and the scope guard: Playwright routes (a URL-prefix scope), or the
+    third-party gate (a hostname scope, as a scan of a site gives by default)."""
+    gated = request.param == "gate"
+    scope = Scope.from_rules(GATED_SCOPE if gated else ROUTED_SCOPE)
     resolver = Resolver.parse(["*=127.0.0.1"])
-    rules = await build_host_rules(scope, resolver)
-    session = await BrowserSession.start(BrowserConfig(host_rules=rules.rules, insecure=True))
     policy = RoutingPolicy(scope, first_party_domains([SITE]), resolver)
-    capture = Capture(session.context, is_first_party=policy.is_first_party)
+    assert policy.gate_applies() == gated
+    gate = await Gate(policy, insecure=True).start() if gated else None
+    rules = await build_host_rules(scope, resolver, gate=gate.ports if gate is not None else None)
+    session = await BrowserSession.start(BrowserConfig(host_rules=rules.rules, insecure=True))
+    wire = gate.take_wire_record if gate is not None else None
+    capture = Capture(session.context, is_first_party=policy.is_first_party, wire_records=wire)
     capture.attach()
-    router = Router(policy, capture)
+    router = Router(policy, capture, gated=gated)
     await router.install(session.context)
-    yield Rig(session, capture, router, policy)
+    yield Rig(session, capture, router, policy, gate)
     await session.close()
     session.discard()
+    if gate is not None:
+        await gate.close()
 
 
 def _find(captured: StepCapture, needle: str, method: str | None = None) -> list:  # type: ignore[type-arg]
@@ -229,8 +248,8 @@ async def test_blur_fires_advanced_matching_and_dry_submit_keeps_the_form_from_t
 
 async def test_block_mode_captures_third_party_requests_and_answers_them_locally(rig: Rig, site: SiteServer) -> None:
     saved = rig.router.policy
-    rig.router.policy = RoutingPolicy(
-        saved.scope, saved.first_party, Resolver.parse([f"{SITE}=127.0.0.1"]), ThirdPartyMode.BLOCK
+    rig.use_policy(
+        RoutingPolicy(saved.scope, saved.first_party, Resolver.parse([f"{SITE}=127.0.0.1"]), ThirdPartyMode.BLOCK)
     )
     site.log.clear()
     watched = ["/tr/blob", "/api/v2/pixel", "www.clarity.ms/collect-deflate", "/tr?id=1&ev=PageView"]
@@ -244,7 +263,7 @@ async def test_block_mode_captures_third_party_requests_and_answers_them_locally
     try:
         step_holder.append(await rig.load(f"{SITE_URL}capture", captured_all))
     finally:
-        rig.router.policy = saved
+        rig.use_policy(saved)
     captured = step_holder[0]
     assert {h.host for h in site.log.hits} == {SITE}  # no tracker host was contacted
     assert site.log.frames == []
@@ -267,7 +286,7 @@ async def test_first_party_requests_outside_the_scope_are_refused(rig: Rig, site
     captured = await rig.load(SITE_URL, loaded)
     assert _find(captured, "https://staff.example-health.test/logo.png")  # the page asked for it...
     assert "staff.example-health.test" not in site.log.hosts()  # ...it was never fetched
-    assert rig.router.refused.get("https://staff.example-health.test/logo.png", 0) >= 1
+    assert rig.refused("https://staff.example-health.test/logo.png") >= 1
 
 
 async def test_a_renderer_crash_is_a_page_error_and_the_crawl_goes_on(rig: Rig) -> None:
@@ -345,10 +364,6 @@ search = "hiv testing"
 [[flow.step]]
 wait_for = "form"
 """
-
-
-GATED_SCOPE = [SITE_URL, SITE, "127.0.0.1"]  # hostnames and addresses: the third-party gate decides (gate.py)
-ROUTED_SCOPE = [SITE_URL, "127.0.0.1"]  # a URL-prefix rule alone: each URL outside the site's name is routed
 
 
 async def _audit(
@@ -485,7 +500,7 @@ async def test_the_crawl_went_through_the_gate_and_the_pinned_trackers_got_their
     captured = [r for s in crawl.steps for r in s.capture.requests if r.host == "www.facebook.com"]
     assert any(r.response is not None and "fr=tracker-cookie" in "".join(r.response.set_cookies) for r in captured)
     assert any(("fr", "tracker-cookie") in r.cookies for r in captured)
-    assert crawl.gate.wire_headers_taken > 10  # no round trip to the browser for those
+    assert crawl.gate.wire_records_taken > 10  # no round trip to the browser for those
 
 
 async def test_in_block_mode_with_no_pin_the_gate_answers_every_third_party_itself(site: SiteServer) -> None:

@@ -316,3 +316,30 @@ async def test_a_hanging_or_huge_upstream_is_a_502_for_that_request_only(
         assert _status(answer) == 502 and _headers(answer)[ANSWERED_HEADER] == "forward-failed"
     [answer] = await _exchange(plain, b"GET /x HTTP/1.1\r\nHost: www.tiktok.com\r\n\r\n")
     assert _status(answer) == 204
+
+
+async def test_the_gate_keeps_what_it_saw_for_the_capture_to_take_once(
+    gate: Gate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(gate_module, "MAX_BODY_BYTES", 8)
+    plain, _ = gate.ports
+    beacon = (b"POST /tr/blob HTTP/1.1\r\nHost: analytics.tiktok.com\r\nCookie: c_user=100001\r\n"
+              b"Content-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"ev\":\"Blob\"}   ")  # fmt: skip
+    await _exchange(plain, beacon)
+    record = gate.take_wire_record("post", "http://analytics.tiktok.com/tr/blob")
+    assert record is not None
+    assert ("Cookie", "c_user=100001") in record.request_headers  # as on the wire, names as sent
+    assert record.body == b'{"ev":"Bl'[:8]  # the capture's body cap
+    assert dict(record.answer_headers)[ANSWERED_HEADER] == "answered-locally"
+    assert gate.take_wire_record("POST", "http://analytics.tiktok.com/tr/blob") is None  # taken once
+    assert gate.wire_records_taken == 1
+
+
+async def test_records_nobody_takes_are_dropped_oldest_first(gate: Gate, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gate_module, "MAX_WIRE_RECORDS", 2)
+    plain, _ = gate.ports
+    for path in (b"/1", b"/2", b"/3"):
+        await _exchange(plain, b"GET %s HTTP/1.1\r\nHost: www.tiktok.com\r\n\r\n" % path)
+    assert gate.take_wire_record("GET", "http://www.tiktok.com/1") is None
+    assert gate.take_wire_record("GET", "http://www.tiktok.com/2") is not None
+    assert gate.take_wire_record("GET", "http://www.tiktok.com/3") is not None

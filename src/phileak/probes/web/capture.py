@@ -25,15 +25,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
-from phileak.probes.web.capture_model import MAX_BODY_BYTES, CapturedRequest, CapturedResponse
+from phileak.probes.web.capture_model import MAX_BODY_BYTES, CapturedRequest, CapturedResponse, WireRecord
 
 if TYPE_CHECKING:
     from playwright.async_api import BrowserContext, Page, Request, Response
 
 log = logging.getLogger(__name__)
 
-HeaderTuple = tuple[tuple[str, str], ...]
-WireHeadersSource = Callable[[str, str], tuple[HeaderTuple, HeaderTuple] | None]
+WireRecordSource = Callable[[str, str], WireRecord | None]  # (method, URL) -> the gate's record, taken once
 
 HEADER_TIMEOUT_S: Final = 2.0
 TITLE_TIMEOUT_S: Final = 2.0
@@ -122,9 +121,9 @@ class Capture:
         is_first_party: Callable[[str], bool],
         body_cap: int = MAX_BODY_BYTES,
         keep_binary_bodies: bool = False,  # a HAR is recorded: keep what it lacks (binary bodies, WebSocket log)
-        wire_headers: WireHeadersSource | None = None,  # the third-party gate's record (gate.py), if there is one
+        wire_records: WireRecordSource | None = None,  # the third-party gate's records (gate.py), if there is one
     ) -> None:
-        self._wire_headers = wire_headers
+        self._wire_records = wire_records
         self._context = context
         self._keep_binary = keep_binary_bodies
         self._is_first_party = is_first_party
@@ -226,9 +225,9 @@ class Capture:
         host = urlsplit(request.url).hostname or ""
         full = not self._is_first_party(host)
         pairs = list(request.headers.items())
-        wire = self._wire_headers(request.method, request.url) if full and self._wire_headers is not None else None
+        wire = self._wire_records(request.method, request.url) if full and self._wire_records is not None else None
         if wire is not None:
-            pairs = list(wire[0])
+            pairs = list(wire.request_headers)
         elif full:
             with contextlib.suppress(Exception):
                 headers = await _bounded(request.headers_array(), HEADER_TIMEOUT_S)
@@ -237,6 +236,8 @@ class Capture:
             body = request.post_data_buffer
         except Exception:
             body = None
+        if wire is not None and wire.body and not body:  # Chromium's events leave a Blob beacon's body out
+            body = wire.body
         if body and self._keep_binary:
             self._keep_if_binary(request.method, request.url, body)
         redirected = request.redirected_from
@@ -252,7 +253,7 @@ class Capture:
             step=entry.label,
             timestamp=entry.timestamp,
             redirect_from=redirected.url if redirected is not None else None,
-            response=await _response(entry.response, full=full, wire=wire[1] if wire is not None else None),
+            response=await _response(entry.response, full=full, wire=wire.answer_headers if wire is not None else None),
         )
 
     def _keep_if_binary(self, method: str, url: str, body: bytes) -> None:

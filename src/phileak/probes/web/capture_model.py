@@ -216,3 +216,17 @@ def parse_cookie_header(value: str | None) -> tuple[tuple[str, str], ...]:
 
 def _first(pairs: tuple[tuple[str, str], ...], name: str) -> str | None:
     return next((v for k, v in pairs if k == name), None)
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class WireRecord:
+    """A request as the third-party gate (gate.py) received and answered it: headers as on the wire (Cookie and
+    Set-Cookie included) and the body (up to MAX_BODY_BYTES), which the browser's events may lack (a Blob
+    beacon's)."""
+
+    request_headers: tuple[tuple[str, str], ...]
+    answer_headers: tuple[tuple[str, str], ...]
+    body: bytes = b""
+
+    def __repr__(self) -> str:
+        return f"WireRecord({len(self.request_headers)} headers, {len(self.body)} bytes)"

@@ -41,6 +41,7 @@ from urllib.parse import urlsplit
 import h11
 
 from phileak.errors import ScopeViolation
+from phileak.probes.web.capture_model import MAX_BODY_BYTES, WireRecord
 from phileak.probes.web.routing import ANSWERED_HEADER, Decision, RoutingPolicy, local_answer_headers
 from phileak.scope import display_url
 
@@ -53,6 +54,7 @@ MAX_FORWARDED_BODY_BYTES: Final = 16 * 1024 * 1024
 MAX_ANSWER_BYTES: Final = 32 * 1024 * 1024
 FORWARD_TIMEOUT_S: Final = 30.0
 MAX_WIRE_RECORDS: Final = 20_000
+MAX_WIRE_BYTES: Final = 64 * 1024 * 1024
 TUNNEL_IDLE_TIMEOUT_S: Final = 120.0
 REFUSED: Final = "refused"
 _READ_SIZE: Final = 64 * 1024
@@ -63,9 +65,6 @@ _HOP_BY_HOP: Final = frozenset({
 _FRAMING: Final = _HOP_BY_HOP  # the forwarded request is framed again (h11 adds what its body needs)
 _RESOURCE_TYPES: Final = {"script": "script", "style": "stylesheet", "font": "font", "image": "image",
                           "document": "document", "iframe": "document", "frame": "document"}  # fmt: skip
-
-
-WireHeaders = tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]  # (request's, answer's)
 
 
 class _TooLarge(Exception):
@@ -86,37 +85,41 @@ class Gate:
         self._connections: set[asyncio.Task[None]] = set()
         self._tls, self.spki = _session_tls()
         self._upstream_tls: ssl.SSLContext | None = None  # made once: loading the CA store takes milliseconds
-        self._wire: OrderedDict[tuple[str, str], deque[WireHeaders]] = OrderedDict()
+        self._wire: OrderedDict[tuple[str, str], deque[WireRecord]] = OrderedDict()
         self._wire_count = 0
-        self.wire_headers_taken = 0
+        self._wire_bytes = 0
+        self.wire_records_taken = 0
 
     @property
     def ports(self) -> tuple[int, int]:
         plain, tls = (server.sockets[0].getsockname()[1] for server in self._servers)
         return plain, tls
 
-    def take_wire_headers(self, method: str, url: str) -> WireHeaders | None:
-        """The headers of the oldest request (method, URL) the gate answered and nobody took yet, as they were on
-        the wire (Cookie and Set-Cookie included), so the capture needs no round trip to the browser for them."""
+    def take_wire_record(self, method: str, url: str) -> WireRecord | None:
+        """The oldest request (method, URL) the gate answered and nobody took yet, as it was on the wire, so the
+        capture needs no round trip to the browser for its headers, and has its body even when the browser's
+        events lack it."""
         key = (method.upper(), url)
         queue = self._wire.get(key)
         if not queue:
             return None
-        self._wire_count -= 1
-        self.wire_headers_taken += 1
         record = queue.popleft()
         if not queue:
             del self._wire[key]
+        self._wire_count -= 1
+        self._wire_bytes -= len(record.body)
+        self.wire_records_taken += 1
         return record
 
-    def _keep_wire_headers(
-        self, method: str, url: str, sent: list[tuple[str, str]], answered: list[tuple[str, str]]
-    ) -> None:
-        while self._wire_count >= MAX_WIRE_RECORDS:  # requests the capture never asks for (it has been closed)
+    def _keep_wire_record(self, method: str, url: str, record: WireRecord) -> None:
+        # Requests the capture never asks for (it was closed, or the step ended first) are dropped, oldest first.
+        while self._wire and (self._wire_count >= MAX_WIRE_RECORDS or self._wire_bytes > MAX_WIRE_BYTES):
             _, oldest = self._wire.popitem(last=False)
             self._wire_count -= len(oldest)
-        self._wire.setdefault((method, url), deque()).append((tuple(sent), tuple(answered)))
+            self._wire_bytes -= sum(len(r.body) for r in oldest)
+        self._wire.setdefault((method, url), deque()).append(record)
         self._wire_count += 1
+        self._wire_bytes += len(record.body)
 
     def browser_flags(self) -> tuple[str, ...]:
         return (f"--ignore-certificate-errors-spki-list={self.spki}",)
@@ -185,7 +188,8 @@ class Gate:
                 if forward and headers.get("upgrade", "").lower() == "websocket":
                     await self._tunnel(event, url, conn.trailing_data[0], reader, writer)
                     return
-                body = await _read_body(conn, reader, MAX_FORWARDED_BODY_BYTES if forward else 0)
+                body = await _read_body(conn, reader, keep=MAX_FORWARDED_BODY_BYTES if forward else MAX_BODY_BYTES,
+                                        refuse_beyond=forward)  # fmt: skip
                 answer: dict[str, str] | list[tuple[str, str]]
                 if forward:
                     (status, answer, content), upstream = await self._forward(event, url, body, upstream)
@@ -197,7 +201,8 @@ class Gate:
                     self.refused[shown] = self.refused.get(shown, 0) + 1
                     status, answer, content = (204 if navigation else 403), {ANSWERED_HEADER: REFUSED}, b""
                 sent = await _respond(conn, writer, method, status, answer, content)
-                self._keep_wire_headers(method, url, _text_pairs(event.headers.raw_items()), sent)
+                request_headers = tuple(_text_pairs(event.headers.raw_items()))
+                self._keep_wire_record(method, url, WireRecord(request_headers, tuple(sent), body[:MAX_BODY_BYTES]))
                 if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
                     return
                 conn.start_next_cycle()
@@ -401,16 +406,17 @@ async def _next_event(conn: h11.Connection, reader: asyncio.StreamReader) -> obj
             return h11.ConnectionClosed()
 
 
-async def _read_body(conn: h11.Connection, reader: asyncio.StreamReader, keep_at_most: int) -> bytes:
-    """The request body, up to `keep_at_most` bytes (more is an error); with 0, read and dropped."""
+async def _read_body(conn: h11.Connection, reader: asyncio.StreamReader, *, keep: int, refuse_beyond: bool) -> bytes:
+    """The request body's first `keep` bytes; more is an error with `refuse_beyond`, else read and dropped."""
     body = bytearray()
     while True:
         event = await _next_event(conn, reader)
         if isinstance(event, h11.Data):
-            if keep_at_most:
-                body += event.data
-                if len(body) > keep_at_most:
-                    raise _TooLarge("request body")
+            room = keep - len(body)
+            if len(event.data) > room and refuse_beyond:
+                raise _TooLarge("request body")
+            if room > 0:
+                body += event.data[:room]
         elif isinstance(event, h11.EndOfMessage):
             return bytes(body)
         else:

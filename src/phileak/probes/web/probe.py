@@ -344,7 +344,7 @@ class SiteAudit:
             session.context,
             is_first_party=self.policy.is_first_party,
             keep_binary_bodies=config.record_har,
-            wire_headers=self.gate.take_wire_headers if self.gate is not None else None,
+            wire_records=self.gate.take_wire_record if self.gate is not None else None,
         )
         capture.attach()
         rules = self.host_rules
