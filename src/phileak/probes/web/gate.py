@@ -16,7 +16,11 @@ decided by RoutingPolicy.decide, as the router would:
   forward       a name pinned by --resolve to an address a CIDR rule allows (the lab's and the tests' local
                 trackers): the request is made again to that address, and the answer relayed
 
-What the page sent is captured from the browser (capture.py), as with the router; the gate keeps no bodies.
+What the page sent is captured from the browser (capture.py), as with the router. The gate keeps each answered
+request's wire headers and first MAX_BODY_BYTES of body until the capture takes them (bounded in count and
+bytes): third-party headers then need no round trip to the browser, and a Blob beacon's body, which Chromium's
+network events leave out when nothing intercepts, is still captured. A name outside the scope on a port other
+than 80 or 443 does not resolve (the request is captured, and fails).
 Every connection has an idle timeout, headers and bodies have caps, a forwarded request has a wall clock and an
 answer cap: a browser that misbehaves, or a local tracker that hangs, costs one request, never the scan.
 """
