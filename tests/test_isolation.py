@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from phileak import logsafe
+from phileak import isolation, logsafe
 from phileak.errors import LimitExceeded, ScopeViolation, TransientError
 from phileak.isolation import IsolatedFailure, IsolatedWorker, run_isolated, run_isolated_sync
 from phileak.probes.base import Limits
@@ -269,4 +269,47 @@ async def test_a_worker_keeps_its_state_across_calls_and_restarts_after_a_kill()
             await worker.call(state_then_allocate, timeout_s=30, max_bytes=4096)
         assert (await worker.call(use_state, 1, timeout_s=30, max_bytes=4096))[0] == 41  # still serving
     finally:
+        await worker.close()
+
+
+def slow_state(seconds: float) -> dict[str, int]:
+    time.sleep(seconds)  # the worker reads no request meanwhile
+    return make_state(0)
+
+
+def state_then_length(state: dict[str, int], data: bytes) -> int:
+    return len(data)
+
+
+async def test_a_call_that_times_out_while_its_request_is_still_being_written_stops_writing() -> None:
+    """A request larger than the pipe, to a worker that reads nothing yet: the call times out, the event loop
+    kept running meanwhile, nothing goes on writing afterwards, and the next call gets a fresh worker."""
+    worker = IsolatedWorker(slow_state, 3.0, max_memory_mb=512, name="test-worker")
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    async def starter_is_free() -> float:
+        await asyncio.sleep(0.2)  # the request is being written by then
+        asked = time.monotonic()
+        await asyncio.get_running_loop().run_in_executor(isolation._STARTER, int)
+        return time.monotonic() - asked
+
+    running = asyncio.create_task(ticker())
+    try:
+        started = time.monotonic()
+        probe = asyncio.create_task(starter_is_free())
+        with pytest.raises(LimitExceeded, match="wall-clock"):
+            await worker.call(state_then_length, b"x" * (8 << 20), timeout_s=0.5, max_bytes=4096)
+        assert time.monotonic() - started < 3
+        assert ticks > 10  # the send waited for the worker without blocking the loop...
+        assert await probe < 0.2  # ...and without a thread (one that could write on after the timeout)
+        again = worker.call(state_then_length, b"y" * (8 << 20), timeout_s=60, max_bytes=4096)
+        assert await asyncio.wait_for(again, 90) == 8 << 20
+    finally:
+        running.cancel()
         await worker.close()

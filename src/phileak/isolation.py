@@ -383,11 +383,9 @@ class IsolatedWorker:
             if self._process is None or self._process.exitcode is not None:
                 await self._start()
             assert self._requests is not None and self._answers is not None
-            loop = asyncio.get_running_loop()
             try:
                 async with asyncio.timeout(timeout_s):
-                    # Large batches block on the pipe until the worker reads them: not on the event loop.
-                    await loop.run_in_executor(_STARTER, _send_frame, self._requests, payload, max_bytes)
+                    await _send_frame(self._requests, payload, max_bytes)
                     message = await _read_message(self._answers, max_bytes + _ENVELOPE_SLACK, framed=True)
             except TimeoutError:
                 await self.close()
@@ -459,10 +457,31 @@ class _WorkerLimits:
         self.max_bytes = max_bytes
 
 
-def _send_frame(connection: Connection, payload: bytes, max_bytes: int) -> None:
+async def _send_frame(connection: Connection, payload: bytes, max_bytes: int) -> None:
+    """Write one request as the worker reads it, from the event loop: a large batch waits for the worker without
+    blocking the loop, and a call that times out stops writing at once. (A thread writing the raw descriptor
+    went on after the timeout had closed the pipe, into whichever pipe took the descriptor's number next.)"""
+    loop = asyncio.get_running_loop()
     fd = connection.fileno()
-    _write_all(fd, _HEADER.pack(len(payload)) + _HEADER.pack(max_bytes))
-    _write_all(fd, payload)
+    os.set_blocking(fd, False)
+    pending = memoryview(_HEADER.pack(len(payload)) + _HEADER.pack(max_bytes) + payload)
+    while pending:
+        try:
+            pending = pending[os.write(fd, pending) :]
+            continue
+        except BlockingIOError:
+            pass
+        writable: asyncio.Future[None] = loop.create_future()
+        loop.add_writer(fd, _settle, writable)
+        try:
+            await writable
+        finally:
+            loop.remove_writer(fd)
+
+
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def _read_exactly(fd: int, size: int) -> bytes | None:
