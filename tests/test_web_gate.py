@@ -343,3 +343,18 @@ async def test_records_nobody_takes_are_dropped_oldest_first(gate: Gate, monkeyp
     assert gate.take_wire_record("GET", "http://www.tiktok.com/1") is None
     assert gate.take_wire_record("GET", "http://www.tiktok.com/2") is not None
     assert gate.take_wire_record("GET", "http://www.tiktok.com/3") is not None
+
+
+async def test_a_record_asked_for_before_it_came_is_never_given_to_a_later_request(
+    gate: Gate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plain, _ = gate.ports
+    url = "http://www.tiktok.com/pixel?ev=PageView"
+    assert gate.take_wire_record("GET", url) is None  # the capture closed its step while the request was on its way
+    await _exchange(plain, b"GET /pixel?ev=PageView HTTP/1.1\r\nHost: www.tiktok.com\r\nX-Seq: 1\r\n\r\n")
+    await _exchange(plain, b"GET /pixel?ev=PageView HTTP/1.1\r\nHost: www.tiktok.com\r\nX-Seq: 2\r\n\r\n")
+    record = gate.take_wire_record("GET", url)
+    assert record is not None and ("X-Seq", "2") in record.request_headers  # not the first request's headers
+    monkeypatch.setattr(gate_module, "MAX_WIRE_AGE_S", 0.0)
+    await _exchange(plain, b"GET /pixel?ev=PageView HTTP/1.1\r\nHost: www.tiktok.com\r\nX-Seq: 3\r\n\r\n")
+    assert gate.take_wire_record("GET", url) is None  # too old to be the request a capture step is asking about

@@ -10,8 +10,9 @@ magic) and capped. Bodies and URLs hold raw captured data in memory only: `repr`
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final, Literal
 from urllib.parse import parse_qsl, urlsplit
 
@@ -227,6 +228,7 @@ class WireRecord:
     request_headers: tuple[tuple[str, str], ...]
     answer_headers: tuple[tuple[str, str], ...]
     body: bytes = b""
+    received: float = field(default_factory=time.monotonic)
 
     def __repr__(self) -> str:
         return f"WireRecord({len(self.request_headers)} headers, {len(self.body)} bytes)"

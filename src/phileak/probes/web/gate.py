@@ -36,6 +36,7 @@ import hashlib
 import logging
 import ssl
 import tempfile
+import time
 from collections import OrderedDict, deque
 from collections.abc import Iterable
 from pathlib import Path
@@ -46,12 +47,12 @@ import h11
 
 from phileak.errors import ScopeViolation
 from phileak.probes.web.capture_model import MAX_BODY_BYTES, WireRecord
+from phileak.probes.web.hostrules import GATE_ADDRESS
 from phileak.probes.web.routing import ANSWERED_HEADER, Decision, RoutingPolicy, local_answer_headers
 from phileak.scope import display_url
 
 log = logging.getLogger(__name__)
 
-GATE_HOST: Final = "127.0.0.1"
 IDLE_TIMEOUT_S: Final = 30.0
 MAX_HEADER_BYTES: Final = 64 * 1024
 MAX_FORWARDED_BODY_BYTES: Final = 16 * 1024 * 1024
@@ -59,6 +60,7 @@ MAX_ANSWER_BYTES: Final = 32 * 1024 * 1024
 FORWARD_TIMEOUT_S: Final = 30.0
 MAX_WIRE_RECORDS: Final = 20_000
 MAX_WIRE_BYTES: Final = 64 * 1024 * 1024
+MAX_WIRE_AGE_S: Final = 120.0
 TUNNEL_IDLE_TIMEOUT_S: Final = 120.0
 REFUSED: Final = "refused"
 _READ_SIZE: Final = 64 * 1024
@@ -92,6 +94,7 @@ class Gate:
         self._wire: OrderedDict[tuple[str, str], deque[WireRecord]] = OrderedDict()
         self._wire_count = 0
         self._wire_bytes = 0
+        self._unclaimed: dict[tuple[str, str], int] = {}  # asked for before they came: dropped when they do
         self.wire_records_taken = 0
 
     @property
@@ -102,26 +105,41 @@ class Gate:
     def take_wire_record(self, method: str, url: str) -> WireRecord | None:
         """The oldest request (method, URL) the gate answered and nobody took yet, as it was on the wire, so the
         capture needs no round trip to the browser for its headers, and has its body even when the browser's
-        events lack it."""
+        events lack it. When there is none (the request is still on its way, or never came), the next record of
+        that (method, URL) is dropped on arrival: a later request with the same URL must not get its headers."""
         key = (method.upper(), url)
         queue = self._wire.get(key)
+        oldest = time.monotonic() - MAX_WIRE_AGE_S
+        while queue and queue[0].received < oldest:
+            self._forget(queue.popleft())
         if not queue:
+            self._wire.pop(key, None)
+            if len(self._unclaimed) >= MAX_WIRE_RECORDS:
+                self._unclaimed.clear()
+            self._unclaimed[key] = self._unclaimed.get(key, 0) + 1
             return None
         record = queue.popleft()
         if not queue:
             del self._wire[key]
-        self._wire_count -= 1
-        self._wire_bytes -= len(record.body)
+        self._forget(record)
         self.wire_records_taken += 1
         return record
 
+    def _forget(self, record: WireRecord) -> None:
+        self._wire_count -= 1
+        self._wire_bytes -= len(record.body)
+
     def _keep_wire_record(self, method: str, url: str, record: WireRecord) -> None:
-        # Requests the capture never asks for (it was closed, or the step ended first) are dropped, oldest first.
+        key = (method, url)
+        if self._unclaimed.get(key):
+            self._unclaimed[key] -= 1  # the capture already read that request from the browser
+            return
+        # Requests the capture never asks for (it was closed, or missed them) are dropped, oldest first.
         while self._wire and (self._wire_count >= MAX_WIRE_RECORDS or self._wire_bytes > MAX_WIRE_BYTES):
-            _, oldest = self._wire.popitem(last=False)
-            self._wire_count -= len(oldest)
-            self._wire_bytes -= sum(len(r.body) for r in oldest)
-        self._wire.setdefault((method, url), deque()).append(record)
+            _, stale = self._wire.popitem(last=False)
+            for dropped in stale:
+                self._forget(dropped)
+        self._wire.setdefault(key, deque()).append(record)
         self._wire_count += 1
         self._wire_bytes += len(record.body)
 
@@ -131,7 +149,7 @@ class Gate:
     async def start(self) -> Gate:
         for scheme, tls in (("http", None), ("https", self._tls)):
             server = await asyncio.start_server(
-                functools.partial(self._accept, scheme=scheme), GATE_HOST, 0, ssl=tls,
+                functools.partial(self._accept, scheme=scheme), GATE_ADDRESS, 0, ssl=tls,
                 ssl_handshake_timeout=10.0 if tls else None, limit=MAX_HEADER_BYTES,
             )  # fmt: skip
             self._servers.append(server)
@@ -204,9 +222,11 @@ class Gate:
                     shown = display_url(url)
                     self.refused[shown] = self.refused.get(shown, 0) + 1
                     status, answer, content = (204 if navigation else 403), {ANSWERED_HEADER: REFUSED}, b""
-                sent = await _respond(conn, writer, method, status, answer, content)
+                pairs = _answer_headers(method, status, answer, content)
+                # Kept before the browser can see the answer, so a capture step that has the answer finds it.
                 request_headers = tuple(_text_pairs(event.headers.raw_items()))
-                self._keep_wire_record(method, url, WireRecord(request_headers, tuple(sent), body[:MAX_BODY_BYTES]))
+                self._keep_wire_record(method, url, WireRecord(request_headers, tuple(pairs), body[:MAX_BODY_BYTES]))
+                await _respond(conn, writer, method, status, pairs, content)
                 if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
                     return
                 conn.start_next_cycle()
@@ -427,25 +447,32 @@ async def _read_body(conn: h11.Connection, reader: asyncio.StreamReader, *, keep
             raise h11.RemoteProtocolError("the request ended early")
 
 
+def _answer_headers(
+    method: str, status: int, headers: dict[str, str] | list[tuple[str, str]], content: bytes
+) -> list[tuple[str, str]]:
+    pairs = list(headers.items()) if isinstance(headers, dict) else list(headers)
+    if _with_body(method, status):
+        pairs.append(("content-length", str(len(content))))
+    return pairs
+
+
+def _with_body(method: str, status: int) -> bool:
+    return status not in (204, 304) and method != "HEAD"
+
+
 async def _respond(
     conn: h11.Connection,
     writer: asyncio.StreamWriter,
     method: str,
     status: int,
-    headers: dict[str, str] | list[tuple[str, str]],
+    pairs: list[tuple[str, str]],
     content: bytes,
-) -> list[tuple[str, str]]:
-    """Send one answer; the headers sent."""
-    pairs = list(headers.items()) if isinstance(headers, dict) else list(headers)
-    with_body = status not in (204, 304) and method != "HEAD"
-    if with_body:
-        pairs.append(("content-length", str(len(content))))
+) -> None:
     data = conn.send(h11.Response(status_code=status, headers=pairs)) or b""
-    if content and with_body:
+    if content and _with_body(method, status):
         data += conn.send(h11.Data(data=content)) or b""
     writer.write(data + (conn.send(h11.EndOfMessage()) or b""))  # one write: one TLS record, not three
     await writer.drain()
-    return pairs
 
 
 def _text_pairs(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:

@@ -36,7 +36,7 @@ from phileak.scope import HostNotFound, Resolver, Scope, host_pattern_matches, n
 
 log = logging.getLogger(__name__)
 
-GATE_ADDRESS: Final = "127.0.0.1"
+GATE_ADDRESS: Final = "127.0.0.1"  # where the third-party gate (gate.py) listens
 CALL_HOME_RULES: Final = ("MAP *.googleapis.com ~NOTFOUND", "MAP clients*.google.com ~NOTFOUND")
 NOT_FOUND: Final = "~NOTFOUND"
 _MAX_ENUMERATED_ADDRESSES: Final = 256
