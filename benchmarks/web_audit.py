@@ -119,12 +119,12 @@ async def instrumented_round(
     resolver = Resolver.parse(["*=127.0.0.1"])
     policy = RoutingPolicy(scope=scope, first_party=first_party_domains([SITE_HOST]), resolver=resolver)
     gate = await Gate(policy, insecure=True).start() if routing == "gate" else None
-    host_rules = HOST_RULES
-    if gate is not None:
+    config = BrowserConfig(host_rules=HOST_RULES, insecure=True)
+    if gate is not None:  # as the probe launches it
         rules = await build_host_rules(scope, resolver, start_hosts=[SITE_HOST], gate=gate.ports)
-        host_rules = rules.rules
+        config = BrowserConfig(host_rules=rules.rules, insecure=True, extra_args=gate.browser_flags())
     try:
-        async with await BrowserSession.start(BrowserConfig(host_rules=host_rules, insecure=True)) as session:
+        async with await BrowserSession.start(config) as session:
             wire = gate.take_wire_record if gate is not None else None
             capture = Capture(session.context, is_first_party=policy.is_first_party, wire_records=wire)
             if capturing:

@@ -527,3 +527,47 @@ async def test_through_the_gate_an_out_of_scope_redirect_is_refused(site: SiteSe
     refused = [f for f in findings if f.kind == "out-of-scope-refused"]
     assert {f.evidence.model_extra["subject"] for f in refused} == {"staff.example-health.test"}
     assert not [f for f in findings if f.kind == "scope-escape"]
+
+
+async def test_without_insecure_chromium_accepts_the_gate_by_its_key_and_nothing_else(site: SiteServer) -> None:
+    """A real scan does not pass --insecure: Chromium must take the gate's session certificate (and only it)."""
+    policy = RoutingPolicy(Scope.from_rules([SITE, "127.0.0.1"]), first_party_domains([SITE]), Resolver())
+    async with Gate(policy) as gate:
+        rules = await build_host_rules(policy.scope, Resolver.parse([f"{SITE}=127.0.0.1"]), gate=gate.ports)
+        config = BrowserConfig(host_rules=rules.rules, extra_args=gate.browser_flags())
+        async with await BrowserSession.start(config) as session:
+            page = await session.new_page()
+            await page.goto("data:text/html,<img src='https://www.facebook.com/tr?id=1&ev=PageView'>")
+            deadline = time.monotonic() + WAIT_S
+            while not gate.answered_locally and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            assert gate.answered_locally == 1  # the TLS handshake with the gate succeeded
+            with pytest.raises(Exception, match="ERR_CERT"):  # the site's own self-signed certificate is not
+                await page.goto(SITE_URL)
+    record = gate.take_wire_record("GET", "https://www.facebook.com/tr?id=1&ev=PageView")
+    assert record is not None and dict(record.answer_headers)[ANSWERED_HEADER] == "answered-locally"
+
+
+async def test_a_site_on_a_public_address_still_reaches_the_gate(site: SiteServer) -> None:
+    """Chromium's Local Network Access blocks a public site's requests to loopback, where the gate listens, unless
+    the gate's ports count as public. The local test site is made to look public here, as a hospital's site is."""
+    site.log.clear()
+    scope = Scope.from_rules(GATED_SCOPE)
+    policy = RoutingPolicy(scope, first_party_domains([SITE]), Resolver.parse([f"{SITE}=127.0.0.1"]))
+    async with Gate(policy, insecure=True) as gate:
+        rules = await build_host_rules(scope, policy.resolver, gate=gate.ports)
+        flags = gate.browser_flags(public=["127.0.0.1:443"])
+        async with await BrowserSession.start(BrowserConfig(rules.rules, insecure=True, extra_args=flags)) as session:
+            capture = Capture(session.context, is_first_party=policy.is_first_party, wire_records=gate.take_wire_record)
+            capture.attach()
+            page = await session.new_page()
+            step = capture.begin(page, "landing")
+            await page.goto(f"{SITE_URL}capture", wait_until="load")
+            deadline = time.monotonic() + WAIT_S
+            while gate.answered_locally < 4 and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            captured = await capture.end(step)
+    assert gate.answered_locally >= 4 and site.log.hosts() <= {SITE}
+    blob = _one(captured, "/tr/blob", "POST")
+    assert json.loads(blob.body) == {"ev": "BlobBeacon", "diagnosis": "C50.9"}
+    assert blob.response is not None and dict(blob.response.headers)[ANSWERED_HEADER] == "answered-locally"

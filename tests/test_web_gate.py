@@ -264,7 +264,11 @@ async def test_the_tls_port_presents_the_key_chromium_is_told_to_accept(gate: Ga
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     assert base64.b64encode(hashlib.sha256(spki).digest()).decode() == gate.spki
-    assert gate.browser_flags() == (f"--ignore-certificate-errors-spki-list={gate.spki}",)
+    plain, tls = gate.ports
+    assert gate.browser_flags() == (
+        f"--ignore-certificate-errors-spki-list={gate.spki}",
+        f"--ip-address-space-overrides=127.0.0.1:{plain}=public,127.0.0.1:{tls}=public",
+    )
 
 
 # ---------------------------------------------------------------- hostile browsers and upstreams

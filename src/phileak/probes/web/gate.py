@@ -143,8 +143,14 @@ class Gate:
         self._wire_count += 1
         self._wire_bytes += len(record.body)
 
-    def browser_flags(self) -> tuple[str, ...]:
-        return (f"--ignore-certificate-errors-spki-list={self.spki}",)
+    def browser_flags(self, public: Iterable[str] = ()) -> tuple[str, ...]:
+        """Chromium's flags for the gate: accept its session key, and count its two ports as public addresses.
+        Without the latter, Local Network Access blocks every request a site on a public address makes to the
+        gate (it is on loopback), and the capture sees them fail. `public`: more `address:port`s to count so
+        (tests make the local test site look like a public one)."""
+        plain, tls = self.ports
+        spaces = ",".join(f"{where}=public" for where in (f"{GATE_ADDRESS}:{plain}", f"{GATE_ADDRESS}:{tls}", *public))
+        return (f"--ignore-certificate-errors-spki-list={self.spki}", f"--ip-address-space-overrides={spaces}")
 
     async def start(self) -> Gate:
         for scheme, tls in (("http", None), ("https", self._tls)):
