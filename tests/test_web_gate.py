@@ -18,6 +18,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from phileak.probes.web import gate as gate_module
+from phileak.probes.web import gate_upstream, gate_wire
 from phileak.probes.web.gate import Gate
 from phileak.probes.web.hostrules import NOT_FOUND, build_host_rules
 from phileak.probes.web.routing import ANSWERED_HEADER, RoutingPolicy, ThirdPartyMode, first_party_domains
@@ -300,7 +301,7 @@ async def test_a_hanging_or_huge_upstream_is_a_502_for_that_request_only(
     gate: Gate, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(gate_module, "FORWARD_TIMEOUT_S", 0.5)
-    monkeypatch.setattr(gate_module, "MAX_ANSWER_BYTES", 1000)
+    monkeypatch.setattr(gate_upstream, "MAX_ANSWER_BYTES", 1000)
 
     async def hang(_request: bytes) -> bytes:
         await asyncio.sleep(30)
@@ -340,7 +341,7 @@ async def test_the_gate_keeps_what_it_saw_for_the_capture_to_take_once(
 
 
 async def test_records_nobody_takes_are_dropped_oldest_first(gate: Gate, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(gate_module, "MAX_WIRE_RECORDS", 2)
+    monkeypatch.setattr(gate_wire, "MAX_WIRE_RECORDS", 2)
     plain, _ = gate.ports
     for path in (b"/1", b"/2", b"/3"):
         await _exchange(plain, b"GET %s HTTP/1.1\r\nHost: www.tiktok.com\r\n\r\n" % path)
@@ -359,6 +360,6 @@ async def test_a_record_asked_for_before_it_came_is_never_given_to_a_later_reque
     await _exchange(plain, b"GET /pixel?ev=PageView HTTP/1.1\r\nHost: www.tiktok.com\r\nX-Seq: 2\r\n\r\n")
     record = gate.take_wire_record("GET", url)
     assert record is not None and ("X-Seq", "2") in record.request_headers  # not the first request's headers
-    monkeypatch.setattr(gate_module, "MAX_WIRE_AGE_S", 0.0)
+    monkeypatch.setattr(gate_wire, "MAX_WIRE_AGE_S", 0.0)
     await _exchange(plain, b"GET /pixel?ev=PageView HTTP/1.1\r\nHost: www.tiktok.com\r\nX-Seq: 3\r\n\r\n")
     assert gate.take_wire_record("GET", url) is None  # too old to be the request a capture step is asking about

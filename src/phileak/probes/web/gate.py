@@ -15,12 +15,15 @@ decided by RoutingPolicy.decide, as the router would:
                 counted per URL for the `out-of-scope-refused` finding
   forward       a name pinned by --resolve to an address a CIDR rule allows (the lab's and the tests' local
                 trackers): the request is made again to that address, and the answer relayed
+                (gate_upstream.py: one kept-alive connection per browser connection; WebSockets tunnelled)
 
 What the page sent is captured from the browser (capture.py), as with the router. The gate keeps each answered
-request's wire headers and first MAX_BODY_BYTES of body until the capture takes them (bounded in count and
-bytes): third-party headers then need no round trip to the browser, and a Blob beacon's body, which Chromium's
-network events leave out when nothing intercepts, is still captured. A name outside the scope on a port other
-than 80 or 443 does not resolve (the request is captured, and fails).
+request's wire headers and first MAX_BODY_BYTES of body until the capture takes them (gate_wire.py): third-party
+headers then need no round trip to the browser, and a Blob beacon's body, which Chromium's network events leave
+out when nothing intercepts, is still captured. Its two ports count as public addresses for Chromium's Local
+Network Access, which otherwise blocks a public site's requests to loopback. A name outside the scope on a port
+other than 80 or 443 does not resolve (the request is captured, and fails).
+
 Every connection has an idle timeout, headers and bodies have caps, a forwarded request has a wall clock and an
 answer cap: a browser that misbehaves, or a local tracker that hangs, costs one request, never the scan.
 """
@@ -36,8 +39,6 @@ import hashlib
 import logging
 import ssl
 import tempfile
-import time
-from collections import OrderedDict, deque
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Final
@@ -47,6 +48,17 @@ import h11
 
 from phileak.errors import ScopeViolation
 from phileak.probes.web.capture_model import MAX_BODY_BYTES, WireRecord
+from phileak.probes.web.gate_upstream import (
+    MAX_HEADER_BYTES,
+    READ_SIZE,
+    ClosedEarly,
+    TooLarge,
+    Upstream,
+    allowed_address,
+    pipe,
+    text_pairs,
+)
+from phileak.probes.web.gate_wire import WireLog
 from phileak.probes.web.hostrules import GATE_ADDRESS
 from phileak.probes.web.routing import ANSWERED_HEADER, Decision, RoutingPolicy, local_answer_headers
 from phileak.scope import display_url
@@ -54,27 +66,11 @@ from phileak.scope import display_url
 log = logging.getLogger(__name__)
 
 IDLE_TIMEOUT_S: Final = 30.0
-MAX_HEADER_BYTES: Final = 64 * 1024
 MAX_FORWARDED_BODY_BYTES: Final = 16 * 1024 * 1024
-MAX_ANSWER_BYTES: Final = 32 * 1024 * 1024
 FORWARD_TIMEOUT_S: Final = 30.0
-MAX_WIRE_RECORDS: Final = 20_000
-MAX_WIRE_BYTES: Final = 64 * 1024 * 1024
-MAX_WIRE_AGE_S: Final = 120.0
-TUNNEL_IDLE_TIMEOUT_S: Final = 120.0
 REFUSED: Final = "refused"
-_READ_SIZE: Final = 64 * 1024
-_HOP_BY_HOP: Final = frozenset({
-    b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"proxy-connection", b"te",
-    b"trailer", b"transfer-encoding", b"upgrade", b"content-length",
-})  # fmt: skip
-_FRAMING: Final = _HOP_BY_HOP  # the forwarded request is framed again (h11 adds what its body needs)
 _RESOURCE_TYPES: Final = {"script": "script", "style": "stylesheet", "font": "font", "image": "image",
                           "document": "document", "iframe": "document", "frame": "document"}  # fmt: skip
-
-
-class _TooLarge(Exception):
-    pass
 
 
 class Gate:
@@ -91,11 +87,7 @@ class Gate:
         self._connections: set[asyncio.Task[None]] = set()
         self._tls, self.spki = _session_tls()
         self._upstream_tls: ssl.SSLContext | None = None  # made once: loading the CA store takes milliseconds
-        self._wire: OrderedDict[tuple[str, str], deque[WireRecord]] = OrderedDict()
-        self._wire_count = 0
-        self._wire_bytes = 0
-        self._unclaimed: dict[tuple[str, str], int] = {}  # asked for before they came: dropped when they do
-        self.wire_records_taken = 0
+        self.wire = WireLog()
 
     @property
     def ports(self) -> tuple[int, int]:
@@ -103,45 +95,12 @@ class Gate:
         return plain, tls
 
     def take_wire_record(self, method: str, url: str) -> WireRecord | None:
-        """The oldest request (method, URL) the gate answered and nobody took yet, as it was on the wire, so the
-        capture needs no round trip to the browser for its headers, and has its body even when the browser's
-        events lack it. When there is none (the request is still on its way, or never came), the next record of
-        that (method, URL) is dropped on arrival: a later request with the same URL must not get its headers."""
-        key = (method.upper(), url)
-        queue = self._wire.get(key)
-        oldest = time.monotonic() - MAX_WIRE_AGE_S
-        while queue and queue[0].received < oldest:
-            self._forget(queue.popleft())
-        if not queue:
-            self._wire.pop(key, None)
-            if len(self._unclaimed) >= MAX_WIRE_RECORDS:
-                self._unclaimed.clear()
-            self._unclaimed[key] = self._unclaimed.get(key, 0) + 1
-            return None
-        record = queue.popleft()
-        if not queue:
-            del self._wire[key]
-        self._forget(record)
-        self.wire_records_taken += 1
-        return record
+        """What the gate saw of the oldest untaken request (method, URL): see gate_wire.WireLog."""
+        return self.wire.take(method, url)
 
-    def _forget(self, record: WireRecord) -> None:
-        self._wire_count -= 1
-        self._wire_bytes -= len(record.body)
-
-    def _keep_wire_record(self, method: str, url: str, record: WireRecord) -> None:
-        key = (method, url)
-        if self._unclaimed.get(key):
-            self._unclaimed[key] -= 1  # the capture already read that request from the browser
-            return
-        # Requests the capture never asks for (it was closed, or missed them) are dropped, oldest first.
-        while self._wire and (self._wire_count >= MAX_WIRE_RECORDS or self._wire_bytes > MAX_WIRE_BYTES):
-            _, stale = self._wire.popitem(last=False)
-            for dropped in stale:
-                self._forget(dropped)
-        self._wire.setdefault(key, deque()).append(record)
-        self._wire_count += 1
-        self._wire_bytes += len(record.body)
+    @property
+    def wire_records_taken(self) -> int:
+        return self.wire.taken
 
     def browser_flags(self, public: Iterable[str] = ()) -> tuple[str, ...]:
         """Chromium's flags for the gate: accept its session key, and count its two ports as public addresses.
@@ -183,7 +142,7 @@ class Gate:
             self._connections.add(task)
         try:
             await self._serve(reader, writer, scheme)
-        except (OSError, h11.ProtocolError, TimeoutError, _TooLarge, ssl.SSLError) as exc:
+        except (OSError, h11.ProtocolError, TimeoutError, TooLarge, ssl.SSLError) as exc:
             log.debug("web gate: connection ended: %s", type(exc).__name__)
         except asyncio.CancelledError:
             pass  # the gate is closing; asyncio's server callback would log a cancelled connection as an error
@@ -196,7 +155,7 @@ class Gate:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, scheme: str) -> None:
         conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEADER_BYTES)
-        upstream: _Upstream | None = None  # this browser connection's forwarding connection, kept alive
+        upstream: Upstream | None = None  # this browser connection's forwarding connection, kept alive
         try:
             while True:
                 event = await _next_event(conn, reader)
@@ -230,8 +189,8 @@ class Gate:
                     status, answer, content = (204 if navigation else 403), {ANSWERED_HEADER: REFUSED}, b""
                 pairs = _answer_headers(method, status, answer, content)
                 # Kept before the browser can see the answer, so a capture step that has the answer finds it.
-                request_headers = tuple(_text_pairs(event.headers.raw_items()))
-                self._keep_wire_record(method, url, WireRecord(request_headers, tuple(pairs), body[:MAX_BODY_BYTES]))
+                request_headers = tuple(text_pairs(event.headers.raw_items()))
+                self.wire.keep(method, url, WireRecord(request_headers, tuple(pairs), body[:MAX_BODY_BYTES]))
                 await _respond(conn, writer, method, status, pairs, content)
                 if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
                     return
@@ -241,8 +200,8 @@ class Gate:
                 upstream.close()
 
     async def _forward(
-        self, request: h11.Request, url: str, body: bytes, upstream: _Upstream | None
-    ) -> tuple[tuple[int, list[tuple[str, str]], bytes], _Upstream | None]:
+        self, request: h11.Request, url: str, body: bytes, upstream: Upstream | None
+    ) -> tuple[tuple[int, list[tuple[str, str]], bytes], Upstream | None]:
         """Make the request again to the address the policy allows, on this browser connection's own upstream
         connection (kept alive); a failure is a 502 for this request. Returns the answer and the upstream."""
         parts = urlsplit(url)
@@ -255,17 +214,17 @@ class Gate:
                     if not reused:
                         if upstream is not None:
                             upstream.close()
-                        upstream = await _Upstream.open(self.policy, key, self._upstream_context(key))
+                        upstream = await Upstream.open(self.policy, key, self._upstream_context(key))
                     assert upstream is not None
                     try:
                         answer = await upstream.exchange(request, body)
                         break
-                    except _ClosedEarly:
+                    except ClosedEarly:
                         upstream.close()
                         upstream = None
                         if not reused or attempt:  # only a kept-alive connection the peer had closed is retried
                             raise
-        except (OSError, TimeoutError, ScopeViolation, ssl.SSLError, h11.ProtocolError, _TooLarge) as exc:
+        except (OSError, TimeoutError, ScopeViolation, ssl.SSLError, h11.ProtocolError, TooLarge) as exc:
             log.info("web gate: forwarding to %s failed: %s", display_url(url), type(exc).__name__)
             if upstream is not None:
                 upstream.close()
@@ -297,7 +256,7 @@ class Gate:
         port = parts.port or (443 if secure else 80)
         try:
             async with asyncio.timeout(FORWARD_TIMEOUT_S):
-                address = await _allowed_address(self.policy, host, port)
+                address = await allowed_address(self.policy, host, port)
                 context = self._upstream_context((host, port, secure))
                 upstream_reader, upstream_writer = await asyncio.open_connection(
                     address, port, ssl=context, server_hostname=host if secure else None
@@ -311,110 +270,9 @@ class Gate:
         head += b"".join(b"%s: %s\r\n" % (name, value) for name, value in request.headers.raw_items())
         upstream_writer.write(head + b"\r\n" + early)
         try:
-            await asyncio.gather(_pipe(reader, upstream_writer), _pipe(upstream_reader, writer))
+            await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
         finally:
             upstream_writer.close()
-
-class _ClosedEarly(ConnectionError):
-    """The upstream closed the connection before answering."""
-
-
-class _Upstream:
-    """One HTTP/1.1 connection from the gate to an allowed address, for one browser connection."""
-
-    def __init__(self, key: tuple[str, int, bool], reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
-        self.key = key
-        self._reader = reader
-        self._writer = writer
-        self._conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEADER_BYTES)
-
-    @classmethod
-    async def open(cls, policy: RoutingPolicy, key: tuple[str, int, bool], context: ssl.SSLContext | None) -> _Upstream:
-        host, port, secure = key
-        address = await _allowed_address(policy, host, port)
-        reader, writer = await asyncio.open_connection(
-            address, port, ssl=context, server_hostname=host if secure else None, limit=MAX_HEADER_BYTES
-        )
-        return cls(key, reader, writer)
-
-    @property
-    def reusable(self) -> bool:
-        return self._conn.our_state is h11.IDLE and self._conn.their_state is h11.IDLE
-
-    def close(self) -> None:
-        self._writer.close()
-
-    async def exchange(self, request: h11.Request, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
-        conn = self._conn
-        headers = [(name, value) for name, value in request.headers.raw_items() if name.lower() not in _FRAMING]
-        if body or request.method in (b"POST", b"PUT", b"PATCH"):
-            headers.append((b"content-length", b"%d" % len(body)))
-        data = conn.send(h11.Request(method=request.method, target=request.target, headers=headers)) or b""
-        if body:
-            data += conn.send(h11.Data(data=body)) or b""
-        response: h11.Response | None = None
-        try:
-            self._writer.write(data + (conn.send(h11.EndOfMessage()) or b""))
-            await self._writer.drain()
-        except ConnectionError as exc:
-            raise _ClosedEarly() from exc
-        content = bytearray()
-        while True:
-            event = conn.next_event()
-            if event is h11.NEED_DATA:
-                received = await self._reader.read(_READ_SIZE)
-                if not received and response is None:
-                    raise _ClosedEarly()
-                conn.receive_data(received)
-            elif isinstance(event, h11.Response):
-                response = event
-            elif isinstance(event, h11.Data):
-                content += event.data
-                if len(content) > MAX_ANSWER_BYTES:
-                    raise _TooLarge("answer")
-            elif isinstance(event, h11.EndOfMessage):
-                break
-            elif isinstance(event, h11.ConnectionClosed):
-                raise _ClosedEarly()
-        assert response is not None
-        if conn.our_state is h11.DONE and conn.their_state is h11.DONE:
-            conn.start_next_cycle()
-        answer = _text_pairs((k, v) for k, v in response.headers.raw_items() if k.lower() not in _HOP_BY_HOP)
-        if request.method == b"HEAD" and (length := _header(response, b"content-length")) is not None:
-            answer.append(("content-length", length))
-        return response.status_code, answer, bytes(content)
-
-
-def _header(response: h11.Response, name: bytes) -> str | None:
-    return next((value.decode("latin-1") for key, value in response.headers if key == name), None)
-
-
-async def _allowed_address(policy: RoutingPolicy, host: str, port: int) -> str:
-    """The --resolve pin of a name pinned inside a CIDR rule, or an in-scope name's checked address."""
-    pinned = policy.resolver.override_for(host)
-    if pinned and policy.pinned_inside_scope(host):
-        return pinned[0]
-    return await policy.scope.resolve_checked(host, port, policy.resolver)
-
-
-async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-    try:
-        while True:
-            async with asyncio.timeout(TUNNEL_IDLE_TIMEOUT_S):
-                data = await source.read(_READ_SIZE)
-            if not data:
-                break
-            sink.write(data)
-            await sink.drain()
-    except (OSError, TimeoutError):
-        pass
-    finally:
-        with contextlib.suppress(OSError, RuntimeError):
-            if sink.can_write_eof():
-                sink.write_eof()
-            else:
-                sink.close()
-
 
 def _main_frame_navigation(headers: dict[str, str]) -> bool:
     """Chromium's fetch metadata says so; over plain HTTP (no metadata) a navigation asks for HTML upgrades."""
@@ -430,7 +288,7 @@ async def _next_event(conn: h11.Connection, reader: asyncio.StreamReader) -> obj
         if event is not h11.NEED_DATA:
             return event
         async with asyncio.timeout(IDLE_TIMEOUT_S):
-            data = await reader.read(_READ_SIZE)
+            data = await reader.read(READ_SIZE)
         conn.receive_data(data)
         if not data and conn.their_state is h11.IDLE:
             return h11.ConnectionClosed()
@@ -444,7 +302,7 @@ async def _read_body(conn: h11.Connection, reader: asyncio.StreamReader, *, keep
         if isinstance(event, h11.Data):
             room = keep - len(body)
             if len(event.data) > room and refuse_beyond:
-                raise _TooLarge("request body")
+                raise TooLarge("request body")
             if room > 0:
                 body += event.data[:room]
         elif isinstance(event, h11.EndOfMessage):
@@ -479,10 +337,6 @@ async def _respond(
         data += conn.send(h11.Data(data=content)) or b""
     writer.write(data + (conn.send(h11.EndOfMessage()) or b""))  # one write: one TLS record, not three
     await writer.drain()
-
-
-def _text_pairs(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
-    return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw]
 
 
 def _session_tls() -> tuple[ssl.SSLContext, str]:
