@@ -44,15 +44,15 @@ def test_the_gate_applies_to_hostname_and_address_scopes_in_block_mode_only() ->
 
 
 async def test_gated_rules_pin_in_scope_names_and_send_every_other_name_to_the_gate() -> None:
-    scope = Scope.from_rules([SITE, "*.cdn.hospital.test", "10.0.0.0/30"])
-    resolver = Resolver.parse([f"{SITE}=10.0.0.1", "www.facebook.com=10.0.0.2"])
+    scope = Scope.from_rules([SITE, "*.cdn.hospital.test", "198.51.100.0/30"])
+    resolver = Resolver.parse([f"{SITE}=198.51.100.1", "www.facebook.com=198.51.100.2"])
     rules = await build_host_rules(scope, resolver, start_hosts=[SITE], gate=(8080, 8443))
     text = rules.rules
-    assert f"MAP {SITE} 10.0.0.1" in text
+    assert f"MAP {SITE} 198.51.100.1" in text
     assert "www.facebook.com" not in text  # a pinned third party is forwarded by the gate, not resolved
     order = [text.index(rule) for rule in ("MAP *:80 127.0.0.1:8080", "MAP *:443 127.0.0.1:8443", "MAP * ~NOTFOUND")]
     assert order == sorted(order)
-    assert "EXCLUDE *.cdn.hospital.test" in text and "EXCLUDE 10.0.0.1" in text
+    assert "EXCLUDE *.cdn.hospital.test" in text and "EXCLUDE 198.51.100.1" in text
     assert rules.resolvable(SITE) and rules.resolvable("img.cdn.hospital.test")
     assert not rules.resolvable("www.facebook.com")  # the gate decides (and counts) those requests
     assert not rules.resolvable("staff.hospital.test")
