@@ -42,7 +42,6 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Final
-from urllib.parse import urlsplit
 
 import h11
 
@@ -54,9 +53,11 @@ from phileak.probes.web.gate_upstream import (
     ClosedEarly,
     TooLarge,
     Upstream,
-    allowed_address,
+    UpstreamKey,
+    connect,
     pipe,
     text_pairs,
+    upstream_key,
 )
 from phileak.probes.web.gate_wire import WireLog
 from phileak.probes.web.hostrules import GATE_ADDRESS
@@ -204,9 +205,7 @@ class Gate:
     ) -> tuple[tuple[int, list[tuple[str, str]], bytes], Upstream | None]:
         """Make the request again to the address the policy allows, on this browser connection's own upstream
         connection (kept alive); a failure is a 502 for this request. Returns the answer and the upstream."""
-        parts = urlsplit(url)
-        secure = parts.scheme == "https"
-        key = (parts.hostname or "", parts.port or (443 if secure else 80), secure)
+        key = upstream_key(url)
         try:
             async with asyncio.timeout(FORWARD_TIMEOUT_S):
                 for attempt in range(2):
@@ -232,7 +231,7 @@ class Gate:
         self.forwarded += 1
         return answer, upstream
 
-    def _upstream_context(self, key: tuple[str, int, bool]) -> ssl.SSLContext | None:
+    def _upstream_context(self, key: UpstreamKey) -> ssl.SSLContext | None:
         if not key[2]:
             return None
         if self._upstream_tls is None:
@@ -251,16 +250,10 @@ class Gate:
     ) -> None:
         """A forwarded WebSocket: the upgrade request is sent on to the allowed address as it came, and the two
         connections are joined until either side closes or stays idle (the router records the messages)."""
-        parts = urlsplit(url)
-        host, secure = parts.hostname or "", parts.scheme == "https"
-        port = parts.port or (443 if secure else 80)
+        key = upstream_key(url)
         try:
             async with asyncio.timeout(FORWARD_TIMEOUT_S):
-                address = await allowed_address(self.policy, host, port)
-                context = self._upstream_context((host, port, secure))
-                upstream_reader, upstream_writer = await asyncio.open_connection(
-                    address, port, ssl=context, server_hostname=host if secure else None
-                )
+                upstream_reader, upstream_writer = await connect(self.policy, key, self._upstream_context(key))
         except (OSError, TimeoutError, ScopeViolation, ssl.SSLError) as exc:
             log.info("web gate: forwarding a WebSocket to %s failed: %s", display_url(url), type(exc).__name__)
             writer.write(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
@@ -273,6 +266,7 @@ class Gate:
             await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
         finally:
             upstream_writer.close()
+
 
 def _main_frame_navigation(headers: dict[str, str]) -> bool:
     """Chromium's fetch metadata says so; over plain HTTP (no metadata) a navigation asks for HTML upgrades."""

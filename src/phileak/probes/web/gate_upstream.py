@@ -9,6 +9,7 @@ import contextlib
 import ssl
 from collections.abc import Iterable
 from typing import Final
+from urllib.parse import urlsplit
 
 import h11
 
@@ -24,6 +25,26 @@ HOP_BY_HOP: Final = frozenset({
 })  # fmt: skip
 
 
+UpstreamKey = tuple[str, int, bool]  # host, port, TLS
+
+
+def upstream_key(url: str) -> UpstreamKey:
+    parts = urlsplit(url)
+    secure = parts.scheme == "https"
+    return parts.hostname or "", parts.port or (443 if secure else 80), secure
+
+
+async def connect(
+    policy: RoutingPolicy, key: UpstreamKey, context: ssl.SSLContext | None
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A connection to the address the policy allows for the name (SNI and certificate check by name)."""
+    host, port, secure = key
+    address = await allowed_address(policy, host, port)
+    return await asyncio.open_connection(
+        address, port, ssl=context, server_hostname=host if secure else None, limit=MAX_HEADER_BYTES
+    )
+
+
 class TooLarge(Exception):
     """A body or an answer over its cap."""
 
@@ -35,19 +56,15 @@ class ClosedEarly(ConnectionError):
 class Upstream:
     """One HTTP/1.1 connection from the gate to an allowed address, for one browser connection."""
 
-    def __init__(self, key: tuple[str, int, bool], reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+    def __init__(self, key: UpstreamKey, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
         self.key = key
         self._reader = reader
         self._writer = writer
         self._conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEADER_BYTES)
 
     @classmethod
-    async def open(cls, policy: RoutingPolicy, key: tuple[str, int, bool], context: ssl.SSLContext | None) -> Upstream:
-        host, port, secure = key
-        address = await allowed_address(policy, host, port)
-        reader, writer = await asyncio.open_connection(
-            address, port, ssl=context, server_hostname=host if secure else None, limit=MAX_HEADER_BYTES
-        )
+    async def open(cls, policy: RoutingPolicy, key: UpstreamKey, context: ssl.SSLContext | None) -> Upstream:
+        reader, writer = await connect(policy, key, context)
         return cls(key, reader, writer)
 
     @property
