@@ -351,13 +351,13 @@ class Scope:
         port = port or _WEB_PORTS[parts.scheme]
         if any(rule.matches(parts.scheme, host_key, port, path) for rule in self._prefixes):
             return
-        if self._host_allowed(host):
+        if self.allows_host(host):
             return
         raise ScopeViolation(display_url(url), f"no scope rule allows {host_key}{self._path_hint(host_key)}")
 
     def check_host(self, host: str) -> None:
         """A bare host (a DICOM `host:port` target): a hostname rule, or an address inside a CIDR rule."""
-        if not self._host_allowed(host):
+        if not self.allows_host(host):
             raise ScopeViolation(normalise_host(host), "no hostname or CIDR rule allows it")
 
     def check_address(self, address: str) -> None:
@@ -410,7 +410,8 @@ class Scope:
             return address
         raise ScopeViolation(name, f"resolves only to addresses outside the scope: {', '.join(answers)}")
 
-    def _host_allowed(self, host: str) -> bool:
+    def allows_host(self, host: str) -> bool:
+        """`check_host` as a yes/no answer."""
         ip = parse_ip(host)
         if ip is not None:
             return any(rule.contains(ip) for rule in self._cidrs)

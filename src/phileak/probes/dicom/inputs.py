@@ -159,18 +159,10 @@ def _hosts_in_scope(
             "raise --max-hosts to scan it"
         )
     addresses: Iterator[Any] = network.hosts() if network.version == 4 and network.prefixlen < 31 else iter(network)
-    inside = [str(address) for address in addresses if _allowed(scope, str(address))]
+    inside = [str(address) for address in addresses if scope.allows_host(str(address))]
     if not inside:
         raise InputError(f"no address of {text} is inside the scope")
     return inside
-
-
-def _allowed(scope: Scope, address: str) -> bool:
-    try:
-        scope.check_host(address)
-    except Exception:
-        return False
-    return True
 
 
 def _host_and_port(text: str) -> tuple[str, int | None]:

@@ -119,7 +119,7 @@ async def _gated_rules(
     gate: tuple[int, int],
 ) -> HostRules:
     exact_names, wildcard_names, literal_patterns = _scope_names(scope)
-    in_scope = {host: address for host, address in overrides.items() if _allowed(scope, _sample(host))}
+    in_scope = {host: address for host, address in overrides.items() if scope.allows_host(_sample(host))}
     pins, refused = await _pinned_names(scope, resolver, [*exact_names, *start_hosts], in_scope)
     pins.update(in_scope)
     excluded = list(literal_patterns)
@@ -151,14 +151,6 @@ async def _pinned_names(
         except PhileakError as exc:  # a transient DNS failure: Chromium will try itself
             log.warning("web: cannot pin %s now (%s)", host, exc)
     return pins, refused
-
-
-def _allowed(scope: Scope, host: str) -> bool:
-    try:
-        scope.check_host(host)
-    except ScopeViolation:
-        return False
-    return True
 
 
 def _overrides(resolver: Resolver) -> dict[str, str]:

@@ -107,15 +107,8 @@ class RoutingPolicy:
 
     def pinned_inside_scope(self, host: str) -> bool:
         """--resolve sends `host` to addresses that a CIDR scope rule allows (a local sink)."""
-        addresses = self.resolver.override_for(host)
-        if not addresses:
-            return False
-        for address in addresses:
-            try:
-                self.scope.check_host(address)
-            except ScopeViolation:
-                return False
-        return True
+        addresses = self.resolver.override_for(host) or ()
+        return bool(addresses) and all(self.scope.allows_host(address) for address in addresses)
 
     def decide(
         self,
@@ -152,15 +145,7 @@ class RoutingPolicy:
         hostname or CIDR rule allows needs each URL routed)."""
         if self.third_party is not ThirdPartyMode.BLOCK:
             return False
-        for rule in self.scope.rules():
-            if "://" not in rule:
-                continue
-            host = _host(rule)
-            try:
-                self.scope.check_host(host or "")
-            except ScopeViolation:
-                return False
-        return True
+        return all(self.scope.allows_host(_host(rule) or "") for rule in self.scope.rules() if "://" in rule)
 
     def routed_urls(self) -> re.Pattern[str]:
         """The URLs that need a decision: all but those on an in-scope hostname (exact or `*.` rule), which are
