@@ -16,6 +16,8 @@ import pytest
 
 from phileak.errors import LimitExceeded, ScopeViolation, TransientError
 from phileak.net import MAX_REDIRECTS, PeerError, ScopedHttpClient
+from phileak.net_quick import QuickHttp
+from phileak.probes.storage.transport import StorageHttp
 from phileak.scope import Resolver, Scope
 
 TLS_NAME = "portal.example-health.test"
@@ -56,6 +58,7 @@ class LoopbackServer:
     connections: int = 0
     requests: list[SeenRequest] = field(default_factory=list)
     sni_names: list[str | None] = field(default_factory=list)
+    keep_alive: bool = False  # serve requests one after another on a connection until the client closes it
     port: int = 0
     _server: asyncio.Server | None = None
 
@@ -78,16 +81,19 @@ class LoopbackServer:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
         try:
-            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
-            request_line, *lines = head.split("\r\n")
-            method, path, _ = request_line.split(" ", 2)
-            headers = {
-                k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines if line)
-            }
-            body = await reader.readexactly(int(headers.get("content-length", "0")))
-            seen = SeenRequest(method, path, headers, body)
-            self.requests.append(seen)
-            await self.routes.get(path.split("?")[0], respond(404, b"not found"))(seen, writer)
+            while True:
+                head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+                request_line, *lines = head.split("\r\n")
+                method, path, _ = request_line.split(" ", 2)
+                headers = {
+                    k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines if line)
+                }
+                body = await reader.readexactly(int(headers.get("content-length", "0")))
+                seen = SeenRequest(method, path, headers, body)
+                self.requests.append(seen)
+                await self.routes.get(path.split("?")[0], respond(404, b"not found"))(seen, writer)
+                if not self.keep_alive or writer.is_closing():
+                    break
         except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError):
             pass
         finally:
@@ -403,3 +409,134 @@ async def test_for_scan_takes_scope_resolver_tls_and_byte_limit_from_the_context
             await http.get(tls_server.url("/big", host=TLS_NAME))
         with pytest.raises(ScopeViolation):
             await http.get(tls_server.url("/", host="portal.elsewhere.test"))
+
+
+# --- the quick HTTP/1.1 client (phileak.net_quick): same guarantees, kept-alive connections ---------------------
+
+
+def kept(status: int = 200, body: bytes = b"ok", headers: dict[str, str] | None = None) -> Handler:
+    """An answer that leaves the connection open."""
+    return respond(status, body, {"Connection": "keep-alive", **(headers or {})})
+
+
+async def test_quick_get_reuses_one_pinned_connection(start_server) -> None:
+    server = await start_server(routes={"/obj": kept(206, b"%PDF-1.7", {"Content-Range": "bytes 0-7/8"})},
+                                keep_alive=True)  # fmt: skip
+    async with client(["www.example-health.test", "127.0.0.1/32"], ["www.example-health.test=127.0.0.1"]) as http:
+        quick = QuickHttp.beside(http)
+        url = server.url("/obj?v=1", host="www.example-health.test")
+        answers = [await quick.get(url, headers={"Range": "bytes=0-99"}, max_bytes=100) for _ in range(3)]
+        await quick.aclose()
+    assert all(a is not None and (a.status, a.body, a.peer_address) == (206, b"%PDF-1.7", "127.0.0.1")
+               for a in answers)  # fmt: skip
+    assert answers[0] is not None and answers[0].headers["content-range"] == "bytes 0-7/8"
+    assert server.connections == 1 and len(server.requests) == 3
+    seen = server.requests[0]
+    assert (seen.path, seen.headers["range"], seen.headers["accept-encoding"]) == ("/obj?v=1", "bytes=0-99", "identity")
+    assert seen.headers["host"] == f"www.example-health.test:{server.port}"
+    assert seen.headers["user-agent"].startswith("phileak/")
+
+
+async def test_quick_hands_redirects_and_encoded_bodies_back(start_server) -> None:
+    server = await start_server(routes={
+        "/moved": redirect("/here", 307), "/here": respond(200, b"final"),
+        "/gz": respond(200, gzip.compress(b"plain"), {"Content-Encoding": "gzip"}),
+    })  # fmt: skip
+    async with client(["127.0.0.1"]) as http:
+        quick = QuickHttp.beside(http)
+        assert await quick.get(server.url("/moved"), headers=None, max_bytes=1000) is None
+        assert await quick.get(server.url("/gz"), headers=None, max_bytes=1000) is None
+        storage = StorageHttp(http, quick=quick)
+        followed = await storage.get(server.url("/moved"), quick=True)
+        decoded = await storage.get(server.url("/gz"), quick=True)
+    assert (followed.status, followed.body, len(followed.history)) == (200, b"final", 1)
+    assert decoded.body == b"plain"
+
+
+async def test_quick_contacts_nothing_outside_the_scope(start_server) -> None:
+    outside = await start_server("127.0.0.2", {"/": respond()})
+    async with client(["www.example-health.test", "127.0.0.1/32"], ["www.example-health.test=127.0.0.2"]) as http:
+        quick = QuickHttp.beside(http)
+        with pytest.raises(ScopeViolation, match=r"127\.0\.0\.2"):
+            await quick.get(outside.url("/", host="www.example-health.test"), headers=None, max_bytes=100)
+        with pytest.raises(ScopeViolation):
+            await quick.get(outside.url("/"), headers=None, max_bytes=100)
+    assert outside.connections == 0
+
+
+async def test_quick_caps_bodies_declared_or_streamed(start_server) -> None:
+    async def endless(_: SeenRequest, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        while not writer.is_closing():
+            writer.write(b"4000\r\n" + b"y" * 0x4000 + b"\r\n")
+            await writer.drain()
+
+    server = await start_server(routes={"/big": respond(200, b"x" * 5000), "/stream": endless})
+    async with client(["127.0.0.1"]) as http:
+        quick = QuickHttp.beside(http)
+        with pytest.raises(LimitExceeded, match="over 1000 bytes"):
+            await quick.get(server.url("/big"), headers=None, max_bytes=1000)
+        with pytest.raises(LimitExceeded):
+            await asyncio.wait_for(quick.get(server.url("/stream"), headers=None, max_bytes=100_000), 60)
+        answer = await quick.get(server.url("/big"), headers=None, max_bytes=5000)
+    assert answer is not None and len(answer.body) == 5000
+
+
+async def test_quick_failures_are_transient(start_server) -> None:
+    release = asyncio.Event()
+
+    async def stall(_: SeenRequest, __: asyncio.StreamWriter) -> None:
+        await release.wait()
+
+    async def truncated(_: SeenRequest, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly a little")
+        await writer.drain()
+
+    async def garbage(_: SeenRequest, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"\x16\x03\x01 this is no HTTP\r\n\r\n")
+        await writer.drain()
+
+    server = await start_server(routes={"/stall": stall, "/cut": truncated, "/junk": garbage})
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    async with client(["127.0.0.1"], timeout=0.5) as http:
+        quick = QuickHttp.beside(http)
+        with pytest.raises(TransientError, match="timed out"):
+            await quick.get(server.url("/stall"), headers=None, max_bytes=100)
+        for path in ("/cut", "/junk"):
+            with pytest.raises(TransientError, match="connection failed"):
+                await quick.get(server.url(path), headers=None, max_bytes=10_000)
+        with pytest.raises(TransientError, match="connection failed"):
+            await quick.get(f"http://127.0.0.1:{closed_port}/", headers=None, max_bytes=100)
+    release.set()
+
+
+async def test_quick_redials_when_a_kept_alive_connection_was_dropped(start_server) -> None:
+    answered: set[int] = set()
+
+    async def once_per_connection(_: SeenRequest, writer: asyncio.StreamWriter) -> None:
+        if id(writer) in answered:  # the server drops the connection instead of answering a second request
+            writer.close()
+            return
+        answered.add(id(writer))
+        await kept(200, b"fresh")(_, writer)
+
+    server = await start_server(routes={"/": once_per_connection}, keep_alive=True)
+    async with client(["127.0.0.1"]) as http:
+        quick = QuickHttp.beside(http)
+        bodies = [(await quick.get(server.url("/"), headers=None, max_bytes=100)) for _ in range(3)]
+        await quick.aclose()
+    assert [b.body if b else None for b in bodies] == [b"fresh"] * 3
+    assert server.connections == 3 and len(server.requests) == 5
+
+
+async def test_quick_checks_tls_like_the_scoped_client(tls_server: LoopbackServer) -> None:
+    async with client(TLS_SCOPE, TLS_RESOLVE) as http:
+        with pytest.raises(PeerError, match="TLS not accepted"):
+            await QuickHttp.beside(http).get(tls_server.url("/", host=TLS_NAME), headers=None, max_bytes=100)
+    assert tls_server.requests == []
+    async with client(TLS_SCOPE, TLS_RESOLVE, insecure=True) as http:
+        answer = await QuickHttp.beside(http).get(tls_server.url("/", host=TLS_NAME), headers=None, max_bytes=100)
+    assert answer is not None and (answer.body, answer.peer_address) == (b"secure", "127.0.0.1")
+    assert tls_server.sni_names[-1] == TLS_NAME

@@ -259,9 +259,12 @@ class ScopedHttpClient:
         self._scope = scope
         self._timeout = timeout
         self._max_bytes = max_bytes
-        backend = _ScopedNetworkBackend(scope, resolver or Resolver())
+        self.resolver = resolver or Resolver()
+        self.ssl_context = tls_context(insecure, ca_file)
+        self.user_agent = user_agent
+        backend = _ScopedNetworkBackend(scope, self.resolver)
         self._client = httpx.AsyncClient(
-            transport=_ScopedTransport(backend, tls_context(insecure, ca_file)),
+            transport=_ScopedTransport(backend, self.ssl_context),
             timeout=httpx.Timeout(timeout),
             follow_redirects=False,
             trust_env=False,
@@ -274,6 +277,14 @@ class ScopedHttpClient:
         return cls(
             ctx.scope, ctx.resolver, insecure=ctx.insecure, timeout=timeout, max_bytes=ctx.limits.max_bytes
         )
+
+    @property
+    def scope(self) -> Scope:
+        return self._scope
+
+    @property
+    def timeout(self) -> float:
+        return self._timeout
 
     async def __aenter__(self) -> ScopedHttpClient:
         return self

@@ -121,19 +121,20 @@ _CLINICAL_SOURCES: Final = frozenset({"dicom"})
 
 class _PatternSet:
     """Pattern specs, prose cues and the specs' context words, compiled into one matcher. Expression e is
-    pattern `pattern_of[e]` (-1: none), else a cue of role `cue_of[e]`, else context words of `context_of[e]`."""
+    pattern `pattern_of[e]` (-1: none), else a cue of role `cue_of[e]`, else context words of the patterns
+    `context_of[e]`."""
 
     def __init__(self, patterns: tuple[PatternSpec, ...]) -> None:
         self.patterns = patterns
         expressions: list[Expression] = []
         pattern_of: list[int] = []
         cue_of: list[Role | None] = []
-        context_of: list[int] = []
+        context_of: list[tuple[int, ...]] = []
         for index, spec in enumerate(patterns):
             expressions.append(Expression(spec.regex, spec.case_insensitive, PREFILTERS.get(spec.name)))
             pattern_of.append(index)
             cue_of.append(None)
-            context_of.append(-1)
+            context_of.append(())
         by_role: dict[tuple[Role, bool], list[str]] = {}
         for cue in labels.CUES:
             by_role.setdefault((cue.role, cue.exact), []).append(cue.regex)
@@ -141,14 +142,18 @@ class _PatternSet:
             expressions.append(Expression("|".join(f"(?:{r})" for r in regexes), not exact))
             pattern_of.append(-1)
             cue_of.append(role)
-            context_of.append(-1)
+            context_of.append(())
+        # Specs sharing a context list (every lab-result group) share one expression: one scan, one hit each.
+        owners: dict[str, list[int]] = {}
         for index, spec in enumerate(patterns):
             words = [w.strip() for w in spec.context if w.strip()]
             if words:
-                expressions.append(Expression("|".join(f"(?:{loose(w)})" for w in words), True))
-                pattern_of.append(-1)
-                cue_of.append(None)
-                context_of.append(index)
+                owners.setdefault("|".join(f"(?:{loose(w)})" for w in words), []).append(index)
+        for regex, indices in owners.items():
+            expressions.append(Expression(regex, True))
+            pattern_of.append(-1)
+            cue_of.append(None)
+            context_of.append(tuple(indices))
         self.pattern_of = tuple(pattern_of)
         self.cue_of = tuple(cue_of)
         self.context_of = tuple(context_of)
@@ -344,7 +349,7 @@ class _Run:
                 hits = per_segment.setdefault(0, _SegmentHits())
                 hits.patterns = [(pattern_of[e], s, t) for e, s, t in found if pattern_of[e] >= 0]
                 hits.cues = [(s, t, role) for e, s, t in found if (role := cue_of[e]) is not None]
-                hits.context = [(context_of[e], s, t) for e, s, t in found if context_of[e] >= 0]
+                hits.context = [(owner, s, t) for e, s, t in found for owner in context_of[e]]
                 hits.context += [term for term in terms if term[0] < 0]
                 hits.vocab = [term for term in terms if term[0] >= 0]
             return per_segment
@@ -361,7 +366,7 @@ class _Run:
             elif role is not None:
                 hits.cues.append((start - base, end - base, role))
             else:
-                hits.context.append((context_of[expression], start - base, end - base))
+                hits.context += [(owner, start - base, end - base) for owner in context_of[expression]]
         for vocabulary, start, end in terms:
             index = bisect.bisect_right(starts, start) - 1
             if end > bounds[index]:

@@ -10,7 +10,7 @@ that the validator, given the leftmost-longest match the engine keeps, can rejec
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 from typing import Final
 
 from phileak.model import DataCategory
@@ -137,7 +137,12 @@ def _hyperscan_regexes() -> list[str]:
 
 def lab_result_valid(text: str) -> bool:
     """Whether a matched "analyte value unit" is a lab result, not a price, a version, a year or a weak word."""
-    match = _parser().fullmatch(text.strip())
+    return _lab_result_valid(text.strip())
+
+
+@lru_cache(maxsize=1 << 15)  # reports repeat their result lines ("INR 2.4"); parsing one is the costly part
+def _lab_result_valid(text: str) -> bool:
+    match = _parser().fullmatch(text)
     if match is None:
         return False
     value, unit = match["value"], match["unit"].strip()

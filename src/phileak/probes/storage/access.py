@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from phileak.net import ScopedHttpClient
+from phileak.net_quick import QuickHttp
 from phileak.probes.base import ScanContext
 from phileak.probes.storage.location import AWS_DEFAULT_REGION, BucketLocation, implied_rules, is_region
 from phileak.probes.storage.posture import owner_keys
@@ -62,7 +63,9 @@ def _http(ctx: ScanContext, scope: Scope) -> StorageHttp:
     client = ScopedHttpClient(
         scope, ctx.resolver, insecure=ctx.insecure, timeout=timeout, max_bytes=ctx.limits.max_bytes
     )
-    return StorageHttp(client, retries=max(ctx.limits.retries, 3), backoff_s=ctx.limits.retry_backoff_s)
+    return StorageHttp(
+        client, quick=QuickHttp.beside(client), retries=max(ctx.limits.retries, 3), backoff_s=ctx.limits.retry_backoff_s
+    )
 
 
 async def open_access(location: BucketLocation, target_options: Mapping[str, Any], ctx: ScanContext) -> StorageAccess:

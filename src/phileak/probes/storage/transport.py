@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from phileak.errors import PhileakError, TransientError
 from phileak.net import HttpResponse, ScopedHttpClient
+from phileak.net_quick import QuickHttp
 from phileak.scope import display_url
 
 T = TypeVar("T")
@@ -35,12 +36,14 @@ class StorageHttp:
         self,
         client: ScopedHttpClient,
         *,
+        quick: QuickHttp | None = None,
         retries: int = 3,
         backoff_s: float = 0.5,
         max_backoff_s: float = MAX_BACKOFF_S,
         sleep: Callable[[float], Any] = asyncio.sleep,
     ) -> None:
         self._client = client
+        self._quick = quick
         self._retries = max(0, retries)
         self._backoff_s = backoff_s
         self._max_backoff_s = max_backoff_s
@@ -49,12 +52,20 @@ class StorageHttp:
         self.retried = 0
 
     async def aclose(self) -> None:
+        if self._quick is not None:
+            await self._quick.aclose()
         await self._client.aclose()
 
     async def get(
-        self, url: str, *, headers: Mapping[str, str] | None = None, max_bytes: int = DEFAULT_MAX_BYTES
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        quick: bool = False,
     ) -> HttpResponse:
-        return await self.request("GET", url, headers=headers, max_bytes=max_bytes)
+        """A GET; `quick` (reading objects) sends it on the lean HTTP/1.1 client when there is one."""
+        return await self.request("GET", url, headers=headers, max_bytes=max_bytes, quick=quick)
 
     async def request(
         self,
@@ -64,6 +75,7 @@ class StorageHttp:
         headers: Mapping[str, str] | None = None,
         content: bytes | None = None,
         max_bytes: int = DEFAULT_MAX_BYTES,
+        quick: bool = False,
     ) -> HttpResponse:
         """One request, retried at most `retries` times on a throttling status or a transient failure, with
         exponential backoff (a server's Retry-After is honoured up to the backoff cap). ThrottledError when the
@@ -72,9 +84,7 @@ class StorageHttp:
         while True:
             self.requests += 1
             try:
-                response = await self._client.request(
-                    method, url, headers=headers, content=content, max_bytes=max_bytes
-                )
+                response = await self._send(method, url, headers, content, max_bytes, quick)
             except TransientError:
                 if attempt >= self._retries:
                     raise
@@ -91,6 +101,21 @@ class StorageHttp:
             await self._pause(attempt, response.headers.get("retry-after"))
             attempt += 1
             self.retried += 1
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        content: bytes | None,
+        max_bytes: int,
+        quick: bool,
+    ) -> HttpResponse:
+        if quick and self._quick is not None and method == "GET" and content is None:
+            answer = await self._quick.get(url, headers=headers, max_bytes=max_bytes)
+            if answer is not None:
+                return answer
+        return await self._client.request(method, url, headers=headers, content=content, max_bytes=max_bytes)
 
     async def _pause(self, attempt: int, retry_after: str | None) -> None:
         delay = self._backoff_s * 2**attempt

@@ -82,7 +82,7 @@ class AzureStore:
     async def read(self, key: str, start: int, end: int, max_bytes: int) -> ReadResult:
         url = f"{container_url(self.location)}/{object_path(key)}"
         headers = {**HEADERS, "Range": f"bytes={start}-{end}"}
-        response = await self.http.get(url, headers=headers, max_bytes=max_bytes)
+        response = await self.http.get(url, headers=headers, max_bytes=max_bytes, quick=True)
         if response.status not in (200, 206):
             raise StoreError("Get Blob", response.status, error_code(response))
         total = parse_total_size(response.headers.get("content-range"), None)

@@ -79,7 +79,9 @@ class GcsStore:
 
     async def read(self, key: str, start: int, end: int, max_bytes: int) -> ReadResult:
         url = f"{base_url(self.location)}/{quote(self.location.bucket, safe='')}/{object_path(key)}"
-        response = await self.http.get(url, headers={"Range": f"bytes={start}-{end}"}, max_bytes=max_bytes)
+        response = await self.http.get(
+            url, headers={"Range": f"bytes={start}-{end}"}, max_bytes=max_bytes, quick=True
+        )
         if response.status not in (200, 206):
             raise StoreError("object read", response.status, error_code(response))
         total = parse_total_size(response.headers.get("content-range"), None)

@@ -149,7 +149,9 @@ class S3Store:
             query["prefix"] = prefix
         if token:
             query["continuation-token"] = token
-        response = await self.bridge.http.get(f"{self.bucket_url}?{urlencode(query)}", max_bytes=LIST_PAGE_MAX_BYTES)
+        response = await self.bridge.http.get(
+            f"{self.bucket_url}?{urlencode(query)}", max_bytes=LIST_PAGE_MAX_BYTES, quick=True
+        )
         if response.status != 200:
             raise StoreError("ListObjectsV2", response.status, _xml_code(response.body, response.status))
         return parse_list_page(response.body, response.status)
@@ -178,7 +180,9 @@ class S3Store:
         if not self.unsigned:
             return await self.probe_read(key, start, end, max_bytes)
         url = f"{self.bucket_url}/{object_path(key)}"
-        response = await self.bridge.http.get(url, headers={"Range": f"bytes={start}-{end}"}, max_bytes=max_bytes)
+        response = await self.bridge.http.get(
+            url, headers={"Range": f"bytes={start}-{end}"}, max_bytes=max_bytes, quick=True
+        )
         if response.status not in (200, 206):
             raise StoreError("GetObject", response.status, _xml_code(response.body, response.status))
         total = parse_total_size(response.headers.get("content-range"), None)
