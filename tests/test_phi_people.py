@@ -99,6 +99,20 @@ def test_names_link_groups_only_when_nothing_contradicts() -> None:
     assert contradicting.distinct() == 2
 
 
+def test_a_shared_phone_or_email_links_only_what_nothing_tells_apart() -> None:
+    family = {"phone": "+1 507-555-0142", "email": "family@example.com"}
+    counter = counted(
+        [record(**{"person-name": "Hortensia Quixote", "date-of-birth": "1961-07-23", "mrn": "A1", **family})],
+        [record(**{"person-name": "Hortensia Quixote", "date-of-birth": "1990-02-11", "mrn": "A2", **family})],
+        [record(**{"person-name": "Bruno Quixote", "date-of-birth": "1988-05-30", **family})],
+        [record(**{"phone": "+1 507-555-0142"})],  # the household's phone alone: one of them, not a fourth
+        [record(**{"mrn": "A1", "phone": "+1 507-555-0199"})],
+        [record(**{"person-name": "H. Quixote", "phone": "+1 507-555-0199"})],  # A1's own mobile, no birth date
+    )
+    assert counter.distinct() == 3
+    assert counter.files_per_person() == 2.0
+
+
 def test_a_birth_date_alone_links_nobody() -> None:
     counter = counted(
         [record(**{"person-name": "Ada Brisk", "date-of-birth": "1970-05-05"})],

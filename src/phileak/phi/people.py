@@ -3,8 +3,10 @@ estimate that count with a 95 % interval when only a uniform random sample of th
 
 Inputs are PersonRecords (keyed hashes only); nothing here ever sees a raw identifier.
 
-Resolution is union-find over attribute hashes. Strong identifiers link on their own (MRN, SSN, NIR, health-plan
-id, email, phone, device or account id, and the composites name + birth date and name + address). A name alone
+Resolution is union-find over attribute hashes. Personal identifiers link on their own (MRN, SSN, NIR,
+health-plan id, licence number, and the composites name + birth date and name + address). Contact points and
+accounts a household may share (phone, email, account or device id) link only when nothing contradicts them: two
+groups sharing one merge unless they carry a different birth date, MRN, SSN, NIR or plan id. A name alone
 links only when nothing contradicts it: two groups carrying one name merge when neither has a birth date, MRN,
 SSN, NIR or plan id that differs from the other's and each is the other's only candidate; a sighting with nothing
 but a name joins the one person known by that name, and when several people share it the sighting is counted as
@@ -43,14 +45,13 @@ _ALIASES: Final = {
     "nir": "fr-nir", "mbi": "health-plan-id", "zip": ADDRESS, "postcode": ADDRESS, "postal-code": ADDRESS,
     "name+dob": "name+birth-date", "person/name+birth-date": "name+birth-date", "person/id": "person-id",
 }  # fmt: skip
-# One of these shared by two sightings makes them one person.
+# Contact points and accounts a household shares (a landline, a family e-mail, a guarantor's account): they
+# link two sightings only when nothing tells them apart (a different birth date, MRN, SSN, NIR or plan id).
+SHARED_KINDS: Final = frozenset({"email", "phone", "account-number", "device-id", *HASHED_ID_KINDS})
+# Any of these shared by two sightings makes them one person; SHARED_KINDS only when compatible.
 STRONG_KINDS: Final = frozenset(
-    {
-        "mrn", "ssn", "fr-nir", "health-plan-id", "email", "phone", "account-number", "licence-number",
-        "device-id", "name+birth-date", "person-id",
-        *HASHED_ID_KINDS,
-    }
-)  # fmt: skip
+    {"mrn", "ssn", "fr-nir", "health-plan-id", "licence-number", "name+birth-date", "person-id", *SHARED_KINDS}
+)
 # A person has one value of each: two different values mean two people (for name-only linking).
 EXCLUSIVE_KINDS: Final = frozenset({BIRTH_DATE, "ssn", "fr-nir", "mrn", "health-plan-id"})
 
@@ -228,19 +229,41 @@ def _resolve(records: Sequence[PersonRecord]) -> _Resolution:
     keys = [_linking_keys(record) for record in records]
     sets = _UnionFind(len(records))
     first_with: dict[tuple[str, str], int] = {}
+    shared_by: dict[tuple[str, str], list[int]] = {}
     for index, (strong, _, _) in enumerate(keys):
         for key in strong:
-            sets.union(first_with.setdefault(key, index), index)
+            if key[0] in SHARED_KINDS:
+                shared_by.setdefault(key, []).append(index)
+            else:
+                sets.union(first_with.setdefault(key, index), index)
     groups: dict[int, _Group] = {}
     for index, (_, names, exclusive) in enumerate(keys):
         group = groups.setdefault(sets.find(index), _Group())
         group.absorb(_Group(set(names), {k: set(v) for k, v in exclusive.items()}))
+    _link_shared(shared_by, groups, sets)
     ambiguous_roots = _link_by_name(groups, sets)
     roots = sorted({sets.find(i) for i in range(len(records))} - ambiguous_roots)
     number = {root: n for n, root in enumerate(roots)}
     person_of = tuple(number.get(sets.find(i)) for i in range(len(records)))
     ambiguous = sum(1 for p in person_of if p is None)
     return _Resolution(person_of, len(roots), ambiguous)
+
+
+def _link_shared(shared_by: Mapping[tuple[str, str], list[int]], groups: dict[int, _Group], sets: _UnionFind) -> None:
+    """Merge the groups that share a contact point or account, each into the first one it is compatible with
+    (siblings on their parents' phone stay apart: their birth dates or MRNs differ)."""
+    for sightings in shared_by.values():
+        distinct: list[int] = []
+        for index in sightings:
+            root = sets.find(index)
+            if root in distinct:
+                continue
+            for position, other in enumerate(distinct):
+                if groups[root].compatible(groups[other]):
+                    distinct[position] = _merge(groups, sets, other, root)
+                    break
+            else:
+                distinct.append(root)
 
 
 def _link_by_name(groups: dict[int, _Group], sets: _UnionFind) -> set[int]:
