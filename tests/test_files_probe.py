@@ -261,3 +261,53 @@ def test_a_file_the_engine_cannot_finish_in_time_is_a_one_line_error_and_the_sca
     assert "wall-clock" in unreadable.evidence.model_dump()["reason"]
     assert "Haddad" not in unreadable.target and "Omar" not in unreadable.target  # the name is still redacted
     assert len(by_kind["phi-in-file"]) == 2  # the files before and after it
+
+
+def test_files_are_read_in_batches_and_reported_in_folder_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Extraction and analysis go a batch at a time (one isolated child and one engine call per batch, two
+    batches in flight); findings still come out in the folder's order, a damaged file costs only itself, and a
+    file over the batch's byte budget is read by its own child."""
+    import asyncio
+
+    from phileak.phi.identity import IdentityHasher
+    from phileak.probes.base import Limits, ScanContext
+    from phileak.probes.files import probe as files_probe
+    from phileak.scope import Scope
+    from phileak.targets import parse_target
+
+    monkeypatch.setattr(files_probe, "BATCH_FILES", 3)
+    monkeypatch.setattr(files_probe, "BATCH_BYTES", 200_000)
+    docs = [d for d in generate_corpus(12, seed=11) if d.kind is Kind.LAB_REPORT][:8]
+    share = tmp_path / "share"
+    share.mkdir()
+    expected: list[str] = []
+    for index, doc in enumerate(docs):
+        name = f"{index:02d}-report.pdf"
+        (share / name).write_bytes(render(doc, "pdf"))
+        expected.append(name)
+        if index == 3:
+            (share / f"{index:02d}-z-damaged.pdf").write_bytes(b"%PDF-1.7\n" + os.urandom(3000))
+    letter = "Patient: Ada Brisk, DOB 02/01/1979. Diabetes follow-up.\n"
+    (share / "99-large-letter.txt").write_text(letter + "No further findings.\n" * 20_000)  # > BATCH_BYTES
+    ctx = ScanContext(
+        scan_id="files-batches", scope=Scope.from_rules([]), identity=IdentityHasher(b"files-batch-key-0123456789"),
+        limits=Limits(timeout_s=600), options={},
+    )  # fmt: skip
+
+    async def scan() -> list[Any]:
+        target = parse_target("files", str(share))
+        return [finding async for finding in files_probe.FilesProbe().scan(target, ctx)]
+
+    findings = asyncio.run(scan())
+    kinds = [f.kind for f in findings]
+    assert kinds.count("phi-in-file") == len(docs) + 1
+    assert kinds.count("file-unreadable") == 1 and kinds[-1] == "files-people-summary"
+    shown = [Path(f.target).name for f in findings[:-1]]
+    assert shown == sorted(shown)  # the folder's order, whatever batch finished first
+    assert shown[4].endswith("-z-damaged.pdf") and findings[4].kind == "file-unreadable"
+    assert "malformed PDF" in findings[4].evidence.model_dump()["reason"]
+    assert shown[-1] == "99-large-letter.txt"
+    summary = findings[-1].evidence.model_dump()
+    assert (summary["files_scanned"], summary["files_unreadable"]) == (len(docs) + 2, 1)

@@ -76,8 +76,10 @@ _YEAR = r"(?:19|20)\d\d"
 # A date with a time is an event, not a birth date; midnight is how date-only values print as datetimes.
 _NOT_A_TIMESTAMP = r"(?!\d|T(?!00:?00)\d\d|[ T](?!00:00)\d{1,2}:\d\d)"
 _MONTH = r"(?:" + "|".join(sorted(MONTH_NAMES, key=len, reverse=True)) + r")[^\W\d_]*\.?"
+# Every form starts with a digit or a month name: the lookahead spares trying them all at every other word.
+_DATE_START = "".join(sorted({c for name in MONTH_NAMES for c in (name[0].lower(), name[0].upper())}))
 _DATE = re.compile(
-    rf"""(?<![\w.])(?:
+    rf"""(?<![\w.])(?=[\d{re.escape(_DATE_START)}])(?:
         {_YEAR}([-/.])\d\d?\1\d\d?
       | \d\d?([-/.])\d\d?\2{_YEAR}
       | {_YEAR}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])

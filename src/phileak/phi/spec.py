@@ -7,7 +7,8 @@ one regex per detector. Nothing here holds a raw identifier beyond the in-memory
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 from phileak.model import DataCategory
 
@@ -31,8 +32,25 @@ HEALTH_CATEGORIES: frozenset[DataCategory] = frozenset(
 PROVIDER_CATEGORIES: frozenset[DataCategory] = frozenset({DataCategory.NPI, DataCategory.DEA})
 
 
+_INIT_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+class Picklable:
+    """Pickles a frozen slots dataclass as a call of its constructor. Documents, detections and people cross
+    to and from the engine's worker by the thousand; the dataclass default looks every field up per object."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
+        cls = type(self)
+        names = _INIT_FIELDS.get(cls)
+        if names is None:
+            names = _INIT_FIELDS[cls] = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
+        return cls, tuple(getattr(self, name) for name in names)
+
+
 @dataclass(frozen=True, slots=True)
-class Segment:
+class Segment(Picklable):
     """A piece of text with what structure says about it: a CSV header, a JSON key path, a query parameter
     name, a DICOM keyword, a form field's name/autocomplete. `where` locates it for evidence (never a value)."""
 
@@ -42,7 +60,7 @@ class Segment:
 
 
 @dataclass(frozen=True, slots=True)
-class Document:
+class Document(Picklable):
     """What an extractor produces and the engine reads. `name` (a file name or object key) is analysed too."""
 
     segments: Sequence[Segment]
@@ -81,7 +99,7 @@ class VocabularySpec:
 
 
 @dataclass(frozen=True, slots=True)
-class Detection:
+class Detection(Picklable):
     """One detected value: category, position in the document, and how sure. The value itself is not kept."""
 
     category: DataCategory
@@ -93,7 +111,7 @@ class Detection:
 
 
 @dataclass(frozen=True, slots=True)
-class PersonRecord:
+class PersonRecord(Picklable):
     """One person seen in a document, as keyed hashes only (phi.identity.IdentityHasher). Several attribute
     hashes let the people counter link sightings identified differently (MRN here, name + DOB there)."""
 

@@ -7,11 +7,11 @@ from dataclasses import dataclass, replace
 
 from phileak.phi.extract.errors import ExtractionLimitExceeded
 from phileak.phi.extract.limits import Budget, ExtractLimits
-from phileak.phi.spec import Document, Segment
+from phileak.phi.spec import Document, Picklable, Segment
 
 
 @dataclass(frozen=True, slots=True)
-class Skipped:
+class Skipped(Picklable):
     """A part of an input that could not be read (a corrupt or encrypted archive member, a malformed NDJSON
     line) while the rest was. `where` locates it like Segment.where; `reason` never quotes content."""
 

@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
-from collections.abc import AsyncIterator
+from collections import deque
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import ClassVar
 
 from phileak.errors import PhileakError
+from phileak.isolation import preload
 from phileak.logsafe import safe_message
 from phileak.model import DataCategory, Evidence, Finding, Severity
 from phileak.phi.engine import Analysis, PhiEngine
 from phileak.phi.extract import (
     ExtractedDocument,
     ExtractionError,
+    ExtractionLimitExceeded,
     ExtractLimits,
     extract_path,
     extract_path_isolated,
     sniff,
 )
+from phileak.phi.extract.batch import BatchExtractor, Extracted, without_name
+from phileak.phi.extract.dispatch import read_capped
 from phileak.phi.identity import IdentityHasher
 from phileak.phi.people import PeopleCounter
 from phileak.phi.person_evidence import people_evidence
@@ -34,6 +40,11 @@ MAX_FILES = 1_000_000
 _MASKABLE = re.compile(r"[^\W_]")
 MAX_PEOPLE_LISTED = 1000  # keyed people per file finding; its count says how many there are in all
 _SNIFF_BYTES = 8192
+BATCH_FILES = 128  # files per isolated extraction child and per call to the engine's worker
+BATCH_BYTES = 16 * 1024 * 1024  # a batch's bytes held at once; a larger file is read by its child itself
+BATCHES_IN_FLIGHT = 2  # one batch extracted while the one before is analysed
+
+preload("phileak.phi.extract.batch", "phileak.phi.extract.pdf", "phileak.phi.extract.archives")
 
 REMEDIATION = (
     "Move files holding patient data out of shared or exported locations, keep them only where access is "
@@ -47,6 +58,11 @@ def analyse(engine: PhiEngine, document: ExtractedDocument) -> Analysis:
     return engine.analyse(document)
 
 
+def analyse_all(engine: PhiEngine, documents: list[ExtractedDocument]) -> list[Analysis]:
+    """In the engine's worker: a batch of files, in one trip."""
+    return [engine.analyse(document) for document in documents]
+
+
 async def _analysed(hasher: IdentityHasher, document: ExtractedDocument) -> Analysis:
     """The engine's analysis of one file, under phileak's limits (a PhileakError when it did not finish)."""
     size = sum(len(segment.text) for segment in document.segments) + len(document.name or "")
@@ -54,6 +70,39 @@ async def _analysed(hasher: IdentityHasher, document: ExtractedDocument) -> Anal
         analyse, document, timeout_s=call_timeout(size), max_bytes=RESULT_BYTES
     )
     return result
+
+
+async def _analysed_all(hasher: IdentityHasher, documents: list[ExtractedDocument]) -> list[Analysis | str]:
+    """Each document's analysis, or why there is none: the batch in one call, and when that fails each document
+    alone, so a document the engine cannot finish costs only itself."""
+    if not documents:
+        return []
+    size = sum(len(s.text) for d in documents for s in d.segments) + sum(len(d.name or "") for d in documents)
+    try:
+        batch: list[Analysis] = await engine_worker(hasher).call(
+            analyse_all, documents, timeout_s=call_timeout(size, len(documents)), max_bytes=RESULT_BYTES
+        )
+        return list(batch)
+    except PhileakError as exc:
+        if len(documents) == 1:
+            return [safe_message(exc)]
+    outcomes: list[Analysis | str] = []
+    for document in documents:
+        try:
+            outcomes.append(await _analysed(hasher, document))
+        except PhileakError as exc:
+            outcomes.append(safe_message(exc))
+    return outcomes
+
+
+@dataclass(frozen=True)
+class _Read:
+    """One file's outcome: its document and analysis, or why it could not be read (and its name's analysis)."""
+
+    path: Path
+    document: ExtractedDocument
+    analysis: Analysis | None
+    failure: str | None = None
 
 
 @dataclass
@@ -71,45 +120,147 @@ class FilesProbe:
     async def scan(self, target: Target, ctx: ScanContext) -> AsyncIterator[Finding]:
         root = Path(target.ref)
         limits = ExtractLimits(max_input_bytes=min(ctx.limits.max_bytes, ExtractLimits().max_input_bytes))
+        reader = _BatchReader(root, limits, ctx.identity)
         counter = PeopleCounter()
         tally = _Tally()
-        for path in walk(root, max_files=int(ctx.options.get("max_files") or MAX_FILES)):
-            tally.scanned += 1
-            try:
-                document = replace(await _extract(path, limits), name=_relative(path, root))
-                analysis = await _analysed(ctx.identity, document)
-            except (ExtractionError, PhileakError, OSError) as exc:
-                tally.unreadable += 1
-                name_only = ExtractedDocument(segments=(), name=_relative(path, root))
-                try:
-                    name_analysis: Analysis | None = await _analysed(ctx.identity, name_only)
-                except PhileakError:
-                    name_analysis = None
-                yield _unreadable(path, root, name_only, name_analysis, exc, ctx)
-                continue
-            if not analysis.categories:
-                continue
-            tally.with_phi += 1
-            tally.categories |= analysis.categories
-            severity = analysis.severity()
-            if severity.rank > tally.worst.rank:
-                tally.worst = severity
-            counter.add(_file_key(path, ctx), analysis.people)
-            yield _file_finding(target, path, root, document, analysis, ctx)
+        in_flight: deque[asyncio.Task[list[_Read]]] = deque()
+        try:
+            for batch in _batches(walk(root, max_files=int(ctx.options.get("max_files") or MAX_FILES))):
+                in_flight.append(asyncio.create_task(reader.read(batch)))
+                if len(in_flight) < BATCHES_IN_FLIGHT:
+                    continue
+                for read in await in_flight.popleft():
+                    for finding in _findings(read, target, root, ctx, tally, counter):
+                        yield finding
+            while in_flight:
+                for read in await in_flight.popleft():
+                    for finding in _findings(read, target, root, ctx, tally, counter):
+                        yield finding
+        finally:
+            for task in in_flight:
+                task.cancel()
+            await asyncio.gather(*in_flight, return_exceptions=True)
         if tally.scanned:
             yield _summary(target, tally, counter)
 
 
-async def _extract(path: Path, limits: ExtractLimits) -> ExtractedDocument:
-    with path.open("rb") as handle:
-        head = handle.read(_SNIFF_BYTES)
-    if sniff(head, path.name).isolate:
-        return await extract_path_isolated(path, limits)
-    return await asyncio.to_thread(extract_path, path, limits)
+def _batches(paths: Iterator[Path]) -> Iterator[list[Path]]:
+    """Files in walk order, a batch at a time: at most BATCH_FILES files and BATCH_BYTES bytes (a larger file
+    is a batch of its own)."""
+    batch: list[Path] = []
+    size = 0
+    for path in paths:
+        length = _size(path)
+        if batch and (len(batch) >= BATCH_FILES or size + length > BATCH_BYTES):
+            yield batch
+            batch, size = [], 0
+        batch.append(path)
+        size += length
+    if batch:
+        yield batch
+
+
+class _BatchReader:
+    """Reads, extracts and analyses one batch of files: extraction of the batch in one isolated child (a failed
+    batch is retried one file per child), analysis in one call to the engine's worker."""
+
+    def __init__(self, root: Path, limits: ExtractLimits, hasher: IdentityHasher) -> None:
+        self._root = root
+        self._limits = limits
+        self._hasher = hasher
+        self._extractor = BatchExtractor(limits)
+
+    async def read(self, paths: list[Path]) -> list[_Read]:
+        names = [_relative(path, self._root) for path in paths]
+        extracted: list[Extracted]
+        if len(paths) == 1 and _size(paths[0]) > BATCH_BYTES:  # a large file: the child reads it itself
+            extracted = [await _extracted_alone(paths[0], self._limits)]
+        else:
+            datas = await asyncio.to_thread(_read_files, paths, self._limits)
+            items = [(data, name) for data, name in zip(datas, names, strict=True) if isinstance(data, bytes)]
+            done = iter(await self._extractor.extract(items))
+            extracted = [Extracted(None, data) if isinstance(data, str) else next(done) for data in datas]
+        documents = [
+            replace(outcome.document, name=name) if outcome.document is not None
+            else ExtractedDocument(segments=(), name=name)
+            for outcome, name in zip(extracted, names, strict=True)
+        ]  # fmt: skip
+        analyses = await _analysed_all(self._hasher, documents)
+        reads: list[_Read] = []
+        for path, outcome, document, analysis in zip(paths, extracted, documents, analyses, strict=True):
+            if outcome.document is None:
+                reads.append(_Read(path, document, None if isinstance(analysis, str) else analysis,
+                                   outcome.error or "unreadable"))  # fmt: skip
+            elif isinstance(analysis, str):
+                name_only = ExtractedDocument(segments=(), name=document.name)
+                [named] = await _analysed_all(self._hasher, [name_only])
+                reads.append(_Read(path, name_only, None if isinstance(named, str) else named, analysis))
+            else:
+                reads.append(_Read(path, document, analysis))
+        return reads
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _read_files(paths: list[Path], limits: ExtractLimits) -> list[bytes | str]:
+    """Each file's bytes (at most max_input_bytes), or why it could not be read."""
+    out: list[bytes | str] = []
+    for path in paths:
+        try:
+            out.append(read_capped(path, limits))
+        except ExtractionLimitExceeded as exc:
+            out.append(f"limit {exc.limit} reached")
+        except ExtractionError as exc:
+            out.append(safe_message(exc))
+    return out
+
+
+async def _extracted_alone(path: Path, limits: ExtractLimits) -> Extracted:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_SNIFF_BYTES)
+        if sniff(head, path.name).isolate:
+            return Extracted(await extract_path_isolated(path, limits))
+        return Extracted(await asyncio.to_thread(extract_path, path, limits))
+    except ExtractionLimitExceeded as exc:
+        return Extracted(None, f"limit {exc.limit} reached", limit=True)
+    except (ExtractionError, PhileakError, OSError) as exc:
+        return Extracted(None, without_name(safe_message(exc), str(path)))
+
+
+def _findings(
+    read: _Read, target: Target, root: Path, ctx: ScanContext, tally: _Tally, counter: PeopleCounter
+) -> Iterator[Finding]:
+    tally.scanned += 1
+    if read.failure is not None:
+        tally.unreadable += 1
+        yield _unreadable(read.path, root, read.document, read.analysis, read.failure, ctx)
+        return
+    analysis = read.analysis
+    if analysis is None or not analysis.categories:
+        return
+    tally.with_phi += 1
+    tally.categories |= analysis.categories
+    severity = analysis.severity()
+    if severity.rank > tally.worst.rank:
+        tally.worst = severity
+    counter.add(_file_key(read.path, ctx), analysis.people)
+    yield _file_finding(target, read.path, root, read.document, analysis, ctx)
 
 
 def _file_key(path: Path, ctx: ScanContext) -> str:
-    return ctx.identity.hash("url", str(path.resolve()))
+    resolved = path.resolve() if path.is_symlink() else _resolved_folder(path.parent) / path.name
+    return ctx.identity.hash("url", str(resolved))
+
+
+@functools.lru_cache(maxsize=4096)
+def _resolved_folder(folder: Path) -> Path:
+    return folder.resolve()
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -169,7 +320,7 @@ def _unreadable(
     root: Path,
     document: ExtractedDocument,
     analysis: Analysis | None,
-    exc: BaseException,
+    reason: str,
     ctx: ScanContext,
 ) -> Finding:
     return Finding.create(
@@ -179,7 +330,7 @@ def _unreadable(
         key=_file_key(path, ctx),
         severity=Severity.INFO,
         title="A file could not be read; it was skipped and the scan went on",
-        evidence=Evidence(reason=safe_message(exc), extension=path.suffix.lower()),
+        evidence=Evidence(reason=reason, extension=path.suffix.lower()),
         remediation="Check this file by hand: phileak could not read it within its limits.",
     )
 

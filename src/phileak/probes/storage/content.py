@@ -1,36 +1,25 @@
 """Object contents and keys through the PHI engine. Every call into phileak.phi.engine and phileak.phi.people
 is in this module (`PhiAdapter`, `analysed`, `PeopleTally`), so an engine API change is adapted here only.
 
-Extraction of untrusted bytes runs in killable child processes (phileak.isolation), a batch of objects per child
-to spread the start-up cost; a batch that fails is retried one object per child, so one hostile object (a zip
-bomb, a parser crash) costs only itself."""
+Extraction of untrusted bytes runs in killable child processes, a batch of objects per child
+(phileak.phi.extract.batch)."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from phileak.errors import LimitExceeded, PhileakError
-from phileak.isolation import preload, run_isolated_sync
+from phileak.isolation import preload
 from phileak.model import DataCategory, Estimate, Severity
-from phileak.phi.extract import (
-    ExtractionError,
-    ExtractionLimitExceeded,
-    ExtractLimits,
-    extract_isolated,
-    sniff,
-)
-from phileak.phi.extract.isolated import isolation_limits
 from phileak.phi.identity import IdentityHasher
 from phileak.phi.redact import redact_text
 from phileak.phi.spec import Document, PersonRecord, Segment
 from phileak.phi.worker import RESULT_BYTES, call_timeout, engine_ready, engine_worker
-from phileak.probes.storage.extract_child import Extracted, extract_many, without_name
 
-preload("phileak.probes.storage.extract_child", "phileak.phi.extract.pdf", "phileak.phi.extract.archives")
+preload("phileak.phi.extract.batch", "phileak.phi.extract.pdf", "phileak.phi.extract.archives")
 
 NAME_LABEL = "patient_name"
 
@@ -219,88 +208,3 @@ def shown_key(key: str, result: PhiResult | None) -> str:
         key = redact_text(key, {key[start:end]: category for start, end, category in result.name_spans})
     key = _LONG_NUMBER.sub(lambda m: "*" * len(m[0]), key)
     return _CAPITALISED.sub(lambda m: m[1] + "*" * min(len(m[2]), 4), key)
-
-
-# ---------------------------------------------------------------- extraction
-
-
-@dataclass
-class ExtractionStats:
-    batches: int = 0
-    batch_failures: int = 0
-    isolated_objects: int = 0
-    inline_objects: int = 0
-    errors: dict[str, int] = field(default_factory=dict)
-
-
-def needs_isolation(data: bytes, name: str) -> bool | None:
-    """True for formats a C or complex parser reads; None when the bytes are no supported format."""
-    try:
-        return sniff(data[:8192] if len(data) > 8192 else data, name).isolate
-    except ExtractionError:
-        return None
-
-
-class Extractor:
-    """Extracts objects in batches: pure-Python formats inline (in a thread), the rest in child processes."""
-
-    def __init__(self, limits: ExtractLimits) -> None:
-        self.limits = limits
-        self.stats = ExtractionStats()
-
-    async def extract(self, items: Sequence[tuple[bytes, str]]) -> list[Extracted]:
-        results: list[Extracted | None] = [None] * len(items)
-        isolated: list[int] = []
-        inline: list[int] = []
-        for index, (data, name) in enumerate(items):
-            isolate = needs_isolation(data, name)
-            if isolate is None:
-                results[index] = Extracted(None, "not a supported file format")
-            elif isolate:
-                isolated.append(index)
-            else:
-                inline.append(index)
-        if inline:
-            self.stats.inline_objects += len(inline)
-            done = await asyncio.to_thread(extract_many, [items[i] for i in inline], self.limits)
-            for index, result in zip(inline, done, strict=True):
-                results[index] = result
-        if isolated:
-            self.stats.isolated_objects += len(isolated)
-            done = await self._isolated([items[i] for i in isolated])
-            for index, result in zip(isolated, done, strict=True):
-                results[index] = result
-        final = [result or Extracted(None, "not extracted") for result in results]
-        for result in final:
-            if result.error:
-                self.stats.errors[result.error] = self.stats.errors.get(result.error, 0) + 1
-        return final
-
-    async def _isolated(self, items: list[tuple[bytes, str]]) -> list[Extracted]:
-        self.stats.batches += 1
-        if len(items) > 1:
-            base = isolation_limits(self.limits)
-            limits = type(base)(
-                timeout_s=base.timeout_s + self.limits.max_seconds * (len(items) - 1),
-                max_bytes=base.max_bytes * len(items),
-                max_memory_mb=base.max_memory_mb,
-                retries=0,
-            )
-            try:
-                # In a thread of its own: handing a batch to a child blocks on the pipe until the child starts
-                # reading, and that must not stall the event loop's reads and analysis meanwhile.
-                done: list[Extracted] = await asyncio.to_thread(
-                    run_isolated_sync, extract_many, items, self.limits, limits=limits
-                )
-                return done
-            except (PhileakError, LimitExceeded):
-                self.stats.batch_failures += 1
-        return [await self._alone(data, name) for data, name in items]
-
-    async def _alone(self, data: bytes, name: str) -> Extracted:
-        try:
-            return Extracted(await extract_isolated(data, name, self.limits))
-        except ExtractionLimitExceeded as exc:
-            return Extracted(None, f"limit {exc.limit} reached", limit=True)
-        except (ExtractionError, PhileakError) as exc:
-            return Extracted(None, without_name(str(exc), name))

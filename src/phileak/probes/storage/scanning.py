@@ -18,10 +18,11 @@ from pathlib import PurePosixPath
 from phileak.errors import LimitExceeded, TransientError
 from phileak.model import DataCategory, Severity
 from phileak.phi.extract import ExtractLimits
+from phileak.phi.extract.batch import BatchExtractor
 from phileak.phi.identity import IdentityHasher
 from phileak.phi.person_evidence import MAX_PEOPLE
 from phileak.phi.spec import Document, PersonRecord
-from phileak.probes.storage.content import Extractor, PeopleTally, PhiAdapter, PhiResult, readable_key, shown_key
+from phileak.probes.storage.content import PeopleTally, PhiAdapter, PhiResult, readable_key, shown_key
 from phileak.probes.storage.sample import top_prefix
 from phileak.probes.storage.stores import ObjectInfo, ObjectStore, StoreError
 
@@ -272,7 +273,7 @@ class ContentScan:
         self._prefix = prefix
         self._cap = max_object_bytes
         self._deadline = deadline
-        self._extractor = Extractor(extract_limits)
+        self._extractor = BatchExtractor(extract_limits)
         self._reads = asyncio.Semaphore(READS_IN_FLIGHT)
         self._denied_run = 0
         self._failure_run = 0
@@ -280,7 +281,7 @@ class ContentScan:
         self.log = HitLog()
 
     @property
-    def extraction(self) -> Extractor:
+    def extraction(self) -> BatchExtractor:
         return self._extractor
 
     async def run(self, objects: AsyncIterator[ObjectInfo] | Iterable[ObjectInfo]) -> None:
