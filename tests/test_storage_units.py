@@ -10,12 +10,13 @@ import pytest
 
 from phileak.errors import InputError, ScopeViolation
 from phileak.model import Severity
+from phileak.probes.storage import scanning
 from phileak.probes.storage.content import PhiResult, readable_key, shown_key
 from phileak.probes.storage.enumerate import ListingError, ListingStats, list_objects
 from phileak.probes.storage.location import canonical_ref, implied_rules, parse_location
 from phileak.probes.storage.names import as_targets, candidates, read_name_list, stems
 from phileak.probes.storage.sample import MAX_STRATA, StratifiedSampler
-from phileak.probes.storage.scanning import KeyScan, name_shape
+from phileak.probes.storage.scanning import KeyScan, chunked, name_shape
 from phileak.probes.storage.stores import ObjectInfo, Page
 from phileak.scope import Scope
 
@@ -243,3 +244,15 @@ def test_keys_shaped_like_the_bucket_s_patient_names_are_read_as_names() -> None
     ]  # fmt: skip
     scan = _key_scan(mostly_other)
     assert scan.names_by_shape == 0 and scan.log.count == 4
+
+
+async def test_objects_are_read_in_chunks_bounded_by_count_and_listed_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(scanning, "READ_BATCH", 4)
+    monkeypatch.setattr(scanning, "READ_BATCH_BYTES", 1000)
+    sizes = [100, 100, 100, 100, 100, 900, 5000, None, 10, 10]
+    objects = [ObjectInfo(f"k{i}", size) for i, size in enumerate(sizes)]
+    chunks = [[o.key for o in chunk] async for chunk in chunked(objects, cap=2000)]
+    # four by count; 100 + 900 fits; 5000 is counted as the 2000 read cap, over the budget: alone; an unknown
+    # size counts as the cap too
+    assert chunks == [["k0", "k1", "k2", "k3"], ["k4", "k5"], ["k6"], ["k7"], ["k8", "k9"]]
+    assert [o.key for chunk in chunks for o in objects if o.key in chunk] == [o.key for o in objects]

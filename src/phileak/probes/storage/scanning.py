@@ -29,7 +29,8 @@ from phileak.probes.storage.stores import ObjectInfo, ObjectStore, StoreError
 PER_OBJECT_LIMIT = 25
 EXAMPLES = 3
 KEY_BATCH = 500
-READ_BATCH = 64
+READ_BATCH = 128  # objects per isolated extraction child and per call to the engine's worker
+READ_BATCH_BYTES = 32 * 1024 * 1024  # bytes a chunk holds at once (an object over it is a chunk of its own)
 WORKERS = 2
 READS_IN_FLIGHT = 16
 MAX_CONSECUTIVE_DENIED = 5
@@ -300,15 +301,9 @@ class ContentScan:
     async def _feed(
         self, objects: AsyncIterator[ObjectInfo] | Iterable[ObjectInfo], queue: asyncio.Queue[list[ObjectInfo] | None]
     ) -> None:
-        chunk: list[ObjectInfo] = []
-        async for item in _aiter(objects):
+        async for chunk in chunked(objects, self._cap):
             if self._stopped():
                 break
-            chunk.append(item)
-            if len(chunk) >= READ_BATCH:
-                await self._put(queue, chunk)
-                chunk = []
-        if chunk and not self._stopped():
             await self._put(queue, chunk)
 
     async def _put(self, queue: asyncio.Queue[list[ObjectInfo] | None], chunk: list[ObjectInfo]) -> None:
@@ -383,7 +378,7 @@ class ContentScan:
         end = min(item.size or self._cap, self._cap) - 1
         async with self._reads:
             try:
-                answer = await self._store.read(item.key, 0, end, max_bytes=self._cap)
+                answer = await self._store.read(item.key, 0, end, max_bytes=end + 1)  # what was asked, no more
             except StoreError as exc:
                 self._read_failed(exc)
                 return None
@@ -414,6 +409,27 @@ class ContentScan:
                 self.stats.cut_short = "objects are not readable anonymously (listing only)"
         else:
             self.stats.failed(exc.summary)
+
+
+async def chunked(
+    objects: AsyncIterator[ObjectInfo] | Iterable[ObjectInfo], cap: int
+) -> AsyncIterator[list[ObjectInfo]]:
+    """The objects in reading order, READ_BATCH at most at a time and no more than READ_BATCH_BYTES of them by
+    their listed sizes, each counted at most `cap` (the read cap); an object over the budget is read alone."""
+    chunk: list[ObjectInfo] = []
+    held = 0
+    async for item in _aiter(objects):
+        size = min(item.size if item.size is not None else cap, cap)
+        if chunk and held + size > READ_BATCH_BYTES:
+            yield chunk
+            chunk, held = [], 0
+        chunk.append(item)
+        held += size
+        if len(chunk) >= READ_BATCH:
+            yield chunk
+            chunk, held = [], 0
+    if chunk:
+        yield chunk
 
 
 async def _aiter(objects: AsyncIterator[ObjectInfo] | Iterable[ObjectInfo]) -> AsyncIterator[ObjectInfo]:
