@@ -225,35 +225,41 @@ def test_no_raw_identifier_reaches_the_report_the_store_or_the_logs(run: Run) ->
         assert not leaked, f"{len(leaked)} identifiers in {where}, e.g. {leaked[0][:2]}…"
 
 
+def scan_in_process(share: Path) -> list[Any]:
+    """The files probe over `share` in this process (so a test can patch its limits), its findings in order."""
+    import asyncio
+
+    from phileak.phi.identity import IdentityHasher
+    from phileak.probes.base import Limits, ScanContext
+    from phileak.probes.files.probe import FilesProbe
+    from phileak.scope import Scope
+    from phileak.targets import parse_target
+
+    ctx = ScanContext(
+        scan_id="files-in-process", scope=Scope.from_rules([]), identity=IdentityHasher(b"files-test-key-0123456789"),
+        limits=Limits(timeout_s=600), options={},
+    )  # fmt: skip
+
+    async def scan() -> list[Any]:
+        return [finding async for finding in FilesProbe().scan(parse_target("files", str(share)), ctx)]
+
+    return asyncio.run(scan())
+
+
 def test_a_file_the_engine_cannot_finish_in_time_is_a_one_line_error_and_the_scan_goes_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The engine runs in a worker process under phileak's wall clock: a file it does not finish in time costs
     that file (the worker is killed and replaced), not the scan."""
-    import asyncio
-
-    from phileak.phi.identity import IdentityHasher
-    from phileak.probes.base import Limits, ScanContext
-    from phileak.probes.files import probe as files_probe
-    from phileak.scope import Scope
-    from phileak.targets import parse_target
+    from phileak.phi import worker
 
     share = tmp_path / "share"
     share.mkdir()
     (share / "a-letter.txt").write_text("Patient: Jane Roe, DOB 04/03/1981. HIV test ordered.\n")
     (share / "Omar_Haddad.txt").write_text("Patient: Omar Haddad, MRN 4481122. Asthma.\n" * 60_000)
     (share / "z-letter.txt").write_text("Patient: Ada Brisk, DOB 02/01/1979. Diabetes follow-up.\n")
-    monkeypatch.setattr(files_probe, "call_timeout", lambda characters, documents=1: 0.3 if characters > 1e6 else 120)
-    ctx = ScanContext(
-        scan_id="files-limit", scope=Scope.from_rules([]), identity=IdentityHasher(b"files-limit-key-0123456789"),
-        limits=Limits(timeout_s=600), options={},
-    )  # fmt: skip
-
-    async def scan() -> list[Any]:
-        target = parse_target("files", str(share))
-        return [finding async for finding in files_probe.FilesProbe().scan(target, ctx)]
-
-    findings = asyncio.run(scan())
+    monkeypatch.setattr(worker, "call_timeout", lambda characters, documents=1: 0.3 if characters > 1e6 else 120)
+    findings = scan_in_process(share)
     by_kind: dict[str, list[Any]] = {}
     for finding in findings:
         by_kind.setdefault(finding.kind, []).append(finding)
@@ -269,38 +275,21 @@ def test_files_are_read_in_batches_and_reported_in_folder_order(
     """Extraction and analysis go a batch at a time (one isolated child and one engine call per batch, two
     batches in flight); findings still come out in the folder's order, a damaged file costs only itself, and a
     file over the batch's byte budget is read by its own child."""
-    import asyncio
 
-    from phileak.phi.identity import IdentityHasher
-    from phileak.probes.base import Limits, ScanContext
     from phileak.probes.files import probe as files_probe
-    from phileak.scope import Scope
-    from phileak.targets import parse_target
 
     monkeypatch.setattr(files_probe, "BATCH_FILES", 3)
     monkeypatch.setattr(files_probe, "BATCH_BYTES", 200_000)
     docs = [d for d in generate_corpus(12, seed=11) if d.kind is Kind.LAB_REPORT][:8]
     share = tmp_path / "share"
     share.mkdir()
-    expected: list[str] = []
     for index, doc in enumerate(docs):
-        name = f"{index:02d}-report.pdf"
-        (share / name).write_bytes(render(doc, "pdf"))
-        expected.append(name)
+        (share / f"{index:02d}-report.pdf").write_bytes(render(doc, "pdf"))
         if index == 3:
             (share / f"{index:02d}-z-damaged.pdf").write_bytes(b"%PDF-1.7\n" + os.urandom(3000))
     letter = "Patient: Ada Brisk, DOB 02/01/1979. Diabetes follow-up.\n"
     (share / "99-large-letter.txt").write_text(letter + "No further findings.\n" * 20_000)  # > BATCH_BYTES
-    ctx = ScanContext(
-        scan_id="files-batches", scope=Scope.from_rules([]), identity=IdentityHasher(b"files-batch-key-0123456789"),
-        limits=Limits(timeout_s=600), options={},
-    )  # fmt: skip
-
-    async def scan() -> list[Any]:
-        target = parse_target("files", str(share))
-        return [finding async for finding in files_probe.FilesProbe().scan(target, ctx)]
-
-    findings = asyncio.run(scan())
+    findings = scan_in_process(share)
     kinds = [f.kind for f in findings]
     assert kinds.count("phi-in-file") == len(docs) + 1
     assert kinds.count("file-unreadable") == 1 and kinds[-1] == "files-people-summary"

@@ -9,10 +9,16 @@ the event loop."""
 from __future__ import annotations
 
 import atexit
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
+from phileak.errors import PhileakError
 from phileak.isolation import IsolatedWorker
 from phileak.phi.identity import IdentityHasher
+from phileak.phi.spec import Document
+
+D = TypeVar("D", bound=Document)
+R = TypeVar("R")
 
 WORKER_MEMORY_MB = 2048
 SETUP_SECONDS = 120.0  # building the engine, and the first call's wait for it
@@ -38,6 +44,38 @@ def engine_worker(hasher: IdentityHasher) -> IsolatedWorker:
 def call_timeout(characters: int, documents: int = 1) -> float:
     """The wall-clock limit of one call over `documents` documents of `characters` characters in all."""
     return SETUP_SECONDS + SECONDS_PER_MB * characters / 1e6 + 0.05 * documents
+
+
+async def analyse_each(
+    hasher: IdentityHasher, analyse_all: Callable[[Any, list[D]], list[R]], documents: Sequence[D]
+) -> list[R | PhileakError]:
+    """`analyse_all(engine, documents)` in the worker, one result per document: the batch in one call, and when
+    that fails (a document the engine cannot finish in time, a result over the cap), each document alone, so
+    only the culprit gets its error."""
+    if not documents:
+        return []
+    worker = engine_worker(hasher)
+
+    async def call(batch: list[D]) -> list[R]:
+        size = sum(len(s.text) for d in batch for s in d.segments) + sum(len(d.name or "") for d in batch)
+        result: list[R] = await worker.call(
+            analyse_all, batch, timeout_s=call_timeout(size, len(batch)), max_bytes=RESULT_BYTES
+        )
+        return result
+
+    try:
+        return list(await call(list(documents)))
+    except PhileakError as exc:
+        if len(documents) == 1:
+            return [exc]
+    outcomes: list[R | PhileakError] = []
+    for document in documents:
+        try:
+            [one] = await call([document])
+            outcomes.append(one)
+        except PhileakError as exc:
+            outcomes.append(exc)
+    return outcomes
 
 
 def build_engine(hasher: IdentityHasher) -> Any:

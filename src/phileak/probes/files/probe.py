@@ -31,7 +31,7 @@ from phileak.phi.identity import IdentityHasher
 from phileak.phi.people import PeopleCounter
 from phileak.phi.person_evidence import people_evidence
 from phileak.phi.redact import redact_text
-from phileak.phi.worker import RESULT_BYTES, call_timeout, engine_worker
+from phileak.phi.worker import analyse_each
 from phileak.probes.base import ScanContext
 from phileak.probes.files.walk import walk
 from phileak.targets import Target
@@ -53,46 +53,15 @@ REMEDIATION = (
 )
 
 
-def analyse(engine: PhiEngine, document: ExtractedDocument) -> Analysis:
-    """In the engine's worker (phileak.phi.worker): one file's analysis."""
-    return engine.analyse(document)
-
-
 def analyse_all(engine: PhiEngine, documents: list[ExtractedDocument]) -> list[Analysis]:
     """In the engine's worker: a batch of files, in one trip."""
     return [engine.analyse(document) for document in documents]
 
 
-async def _analysed(hasher: IdentityHasher, document: ExtractedDocument) -> Analysis:
-    """The engine's analysis of one file, under phileak's limits (a PhileakError when it did not finish)."""
-    size = sum(len(segment.text) for segment in document.segments) + len(document.name or "")
-    result: Analysis = await engine_worker(hasher).call(
-        analyse, document, timeout_s=call_timeout(size), max_bytes=RESULT_BYTES
-    )
-    return result
-
-
 async def _analysed_all(hasher: IdentityHasher, documents: list[ExtractedDocument]) -> list[Analysis | str]:
-    """Each document's analysis, or why there is none: the batch in one call, and when that fails each document
-    alone, so a document the engine cannot finish costs only itself."""
-    if not documents:
-        return []
-    size = sum(len(s.text) for d in documents for s in d.segments) + sum(len(d.name or "") for d in documents)
-    try:
-        batch: list[Analysis] = await engine_worker(hasher).call(
-            analyse_all, documents, timeout_s=call_timeout(size, len(documents)), max_bytes=RESULT_BYTES
-        )
-        return list(batch)
-    except PhileakError as exc:
-        if len(documents) == 1:
-            return [safe_message(exc)]
-    outcomes: list[Analysis | str] = []
-    for document in documents:
-        try:
-            outcomes.append(await _analysed(hasher, document))
-        except PhileakError as exc:
-            outcomes.append(safe_message(exc))
-    return outcomes
+    """Each document's analysis, or why there is none (one line)."""
+    outcomes = await analyse_each(hasher, analyse_all, documents)
+    return [safe_message(outcome) if isinstance(outcome, PhileakError) else outcome for outcome in outcomes]
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from phileak.errors import LimitExceeded, PhileakError
+from phileak.errors import PhileakError
 from phileak.isolation import preload
 from phileak.model import DataCategory, Estimate, Severity
 from phileak.phi.identity import IdentityHasher
 from phileak.phi.redact import redact_text
 from phileak.phi.spec import Document, PersonRecord, Segment
-from phileak.phi.worker import RESULT_BYTES, call_timeout, engine_ready, engine_worker
+from phileak.phi.worker import analyse_each, call_timeout, engine_ready, engine_worker
 
 preload("phileak.phi.extract.batch", "phileak.phi.extract.pdf", "phileak.phi.extract.archives")
 
@@ -82,6 +82,7 @@ class PhiAdapter:
             self.available = False
             return
         self.available = True
+        self._hasher = hasher
         self._worker = engine_worker(hasher)
 
     async def warm(self) -> None:
@@ -94,30 +95,9 @@ class PhiAdapter:
 
     async def analyse_many(self, documents: Sequence[Document]) -> list[PhiResult | None]:
         """One result per document; None for a document the engine could not finish within phileak's limits."""
-        if not documents:
-            return []
-        try:
-            return list(await self._in_worker(list(documents)))
-        except (PhileakError, LimitExceeded):
-            if len(documents) == 1:
-                self.failures += 1
-                return [None]
-        results: list[PhiResult | None] = []
-        for document in documents:  # the batch failed: each alone, so only the culprit is lost
-            try:
-                [result] = await self._in_worker([document])
-            except (PhileakError, LimitExceeded):
-                self.failures += 1
-                result = None
-            results.append(result)
-        return results
-
-    async def _in_worker(self, documents: list[Document]) -> list[PhiResult]:
-        size = sum(len(s.text) for d in documents for s in d.segments) + sum(len(d.name or "") for d in documents)
-        result: list[PhiResult] = await self._worker.call(
-            analyse_documents, documents, timeout_s=call_timeout(size, len(documents)), max_bytes=RESULT_BYTES
-        )
-        return result
+        outcomes = await analyse_each(self._hasher, analyse_documents, documents)
+        self.failures += sum(1 for outcome in outcomes if isinstance(outcome, PhileakError))
+        return [None if isinstance(outcome, PhileakError) else outcome for outcome in outcomes]
 
     async def analyse_named(self, names: Sequence[str]) -> list[PhiResult]:
         """Each text read as a person's name (a key the bucket's naming says is one)."""
