@@ -512,6 +512,16 @@ async def test_quick_failures_are_transient(start_server) -> None:
     release.set()
 
 
+async def test_quick_hands_back_what_h11_will_not_send(start_server) -> None:
+    server = await start_server(routes={"/": respond()})
+    async with client(["127.0.0.1"]) as http:
+        quick = QuickHttp.beside(http)
+        assert await quick.get(server.url("/a b"), headers=None, max_bytes=100) is None
+        assert await quick.get(server.url("/"), headers={"X-Bad": "line\r\nbreak"}, max_bytes=100) is None
+        assert await quick.get("ftp://127.0.0.1/x", headers=None, max_bytes=100) is None
+    assert server.connections == 0
+
+
 async def test_quick_redials_when_a_kept_alive_connection_was_dropped(start_server) -> None:
     answered: set[int] = set()
 

@@ -97,16 +97,19 @@ class QuickHttp:
         authority = host if default_port else f"{host}:{port}"
         if ":" in host:
             authority = f"[{host}]" if default_port else f"[{host}]:{port}"
-        request = h11.Request(
-            method="GET",
-            target=target,
-            headers=[
-                ("Host", authority),
-                ("User-Agent", self._user_agent),
-                ("Accept-Encoding", "identity"),
-                *((name, value) for name, value in (headers or {}).items() if name.lower() != "host"),
-            ],
-        )
+        try:
+            request = h11.Request(
+                method="GET",
+                target=target,
+                headers=[
+                    ("Host", authority),
+                    ("User-Agent", self._user_agent),
+                    ("Accept-Encoding", "identity"),
+                    *((name, value) for name, value in (headers or {}).items() if name.lower() != "host"),
+                ],
+            )
+        except h11.LocalProtocolError:  # a target or header h11 will not send: the scoped client says why
+            return None
         self.requests += 1
         try:
             async with asyncio.timeout(self._timeout):
