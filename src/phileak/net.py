@@ -32,7 +32,7 @@ MAX_REDIRECTS = 10
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 
-_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _CREDENTIAL_HEADERS = ("authorization", "cookie", "proxy-authorization")
 _BODY_HEADERS = ("content-type", "content-length", "content-encoding", "transfer-encoding")
 _CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.IGNORECASE)
@@ -125,11 +125,11 @@ class _QuickInfoStream(httpcore.AsyncNetworkStream):
         if info == "socket":
             return self._socket
         if info == "is_readable":
-            return _readable(self._socket)
+            return socket_readable(self._socket)
         return self._inner.get_extra_info(info)
 
 
-def _readable(sock: Any) -> bool:
+def socket_readable(sock: Any) -> bool:
     """Whether reading the socket would return at once (data, or the end): a pooled connection the server
     closed, or one with stray bytes, is not reused. No socket counts as readable, as in httpcore."""
     fd = sock.fileno() if sock is not None else -1
@@ -207,6 +207,11 @@ def _ssl_failure(exc: BaseException) -> ssl.SSLError | None:
     return None
 
 
+def tls_not_accepted(failure: ssl.SSLError, where: str) -> PeerError:
+    reason = getattr(failure, "verify_message", None) or failure.reason or "handshake failed"
+    return PeerError(f"TLS not accepted for {where}: {reason} (--insecure accepts it)")
+
+
 @contextmanager
 def _network_errors(url: httpx.URL) -> Iterator[None]:
     """Map the transport's failures to phileak's: retryable, or not accepted."""
@@ -220,8 +225,7 @@ def _network_errors(url: httpx.URL) -> Iterator[None]:
     except (httpcore.NetworkError, httpcore.RemoteProtocolError, httpx.TransportError, OSError) as exc:
         tls_failure = _ssl_failure(exc)
         if tls_failure is not None:
-            reason = getattr(tls_failure, "verify_message", None) or tls_failure.reason or "handshake failed"
-            raise PeerError(f"TLS not accepted for {where}: {reason} (--insecure accepts it)") from exc
+            raise tls_not_accepted(tls_failure, where) from exc
         raise TransientError(f"connection failed: {where} ({type(exc).__name__})") from exc
 
 
@@ -326,7 +330,7 @@ class ScopedHttpClient:
             async with self._exchange(method, current, sent_headers, content) as response:
                 peer_address = _peer_address(response)  # before the body: a closed stream forgets its peer
                 location = response.headers.get("location")
-                if response.status_code not in _REDIRECT_STATUSES or location is None:
+                if response.status_code not in REDIRECT_STATUSES or location is None:
                     return HttpResponse(
                         status=response.status_code,
                         headers=response.headers,

@@ -12,7 +12,6 @@ redirect (that client checks and follows each hop), an encoded body (that client
 from __future__ import annotations
 
 import asyncio
-import select
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,12 +21,11 @@ import h11
 import httpx
 
 from phileak.errors import LimitExceeded, PhileakError, TransientError
-from phileak.net import HttpResponse, PeerError, ScopedHttpClient
+from phileak.net import REDIRECT_STATUSES, HttpResponse, ScopedHttpClient, socket_readable, tls_not_accepted
 from phileak.scope import Resolver, Scope, display_url
 
 _READ_CHUNK = 256 * 1024
 _IDLE_PER_ORIGIN = 32
-_HANDED_BACK = frozenset({301, 302, 303, 307, 308})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -40,13 +38,7 @@ class _Connection:
 
     def stale(self) -> bool:
         """A pooled connection the server closed (or sent stray bytes on) is not reused."""
-        sock = self.writer.get_extra_info("socket")
-        fd = sock.fileno() if sock is not None else -1
-        if fd < 0 or self.writer.is_closing():
-            return True
-        poller = select.poll()
-        poller.register(fd, select.POLLIN)
-        return bool(poller.poll(0))
+        return self.writer.is_closing() or socket_readable(self.writer.get_extra_info("socket"))
 
     def close(self) -> None:
         self.writer.close()
@@ -64,7 +56,6 @@ class QuickHttp:
         self._timeout = timeout
         self._user_agent = user_agent
         self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
-        self.requests = 0
 
     @classmethod
     def beside(cls, client: ScopedHttpClient) -> QuickHttp:
@@ -110,7 +101,6 @@ class QuickHttp:
             )
         except h11.LocalProtocolError:  # a target or header h11 will not send: the scoped client says why
             return None
-        self.requests += 1
         try:
             async with asyncio.timeout(self._timeout):
                 return await self._exchange(origin, request, url, max_bytes)
@@ -220,8 +210,7 @@ def _failure(exc: OSError, url: str) -> PhileakError:
     """A socket or TLS failure as the scoped client reports it."""
     where = display_url(url)
     if isinstance(exc, ssl.SSLError):
-        reason = getattr(exc, "verify_message", None) or exc.reason or "handshake failed"
-        return PeerError(f"TLS not accepted for {where}: {reason} (--insecure accepts it)")
+        return tls_not_accepted(exc, where)
     return TransientError(f"connection failed: {where} ({type(exc).__name__})")
 
 
@@ -234,6 +223,6 @@ def _header(response: h11.Response, name: bytes) -> str:
 
 def _takes(response: h11.Response) -> bool:
     """Whether this client keeps the answer: not a redirect, and a body sent as it is stored."""
-    if response.status_code in _HANDED_BACK:
+    if response.status_code in REDIRECT_STATUSES:
         return False
     return _header(response, b"content-encoding").lower() in ("", "identity")

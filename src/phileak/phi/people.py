@@ -48,6 +48,7 @@ _ALIASES: Final = {
 # Contact points and accounts a household shares (a landline, a family e-mail, a guarantor's account): they
 # link two sightings only when nothing tells them apart (a different birth date, MRN, SSN, NIR or plan id).
 SHARED_KINDS: Final = frozenset({"email", "phone", "account-number", "device-id", *HASHED_ID_KINDS})
+_HOUSEHOLD_MAX: Final = 16  # people told apart under one shared value, beyond which it stops linking (bounds the work)
 # Any of these shared by two sightings makes them one person; SHARED_KINDS only when compatible.
 STRONG_KINDS: Final = frozenset(
     {"mrn", "ssn", "fr-nir", "health-plan-id", "licence-number", "name+birth-date", "person-id", *SHARED_KINDS}
@@ -263,6 +264,8 @@ def _link_shared(shared_by: Mapping[tuple[str, str], list[int]], groups: dict[in
                     distinct[position] = _merge(groups, sets, other, root)
                     break
             else:
+                if len(distinct) == _HOUSEHOLD_MAX:  # a clinic's number, not a household's: it links nobody more
+                    break
                 distinct.append(root)
 
 

@@ -28,6 +28,13 @@ class Extracted:
     error: str | None = None
     limit: bool = False
 
+    @classmethod
+    def failed(cls, exc: Exception, name: str) -> Extracted:
+        """Why `name` has no document: the limit it reached, or the error in one line without the name."""
+        if isinstance(exc, ExtractionLimitExceeded):
+            return cls(None, f"limit {exc.limit} reached", limit=True)
+        return cls(None, without_name(str(exc), name))
+
 
 def extract_many(items: list[tuple[bytes, str]], limits: ExtractLimits) -> list[Extracted]:
     """Runs in a child process: extract each item, a failure being that item's alone."""
@@ -40,10 +47,8 @@ def extract_many(items: list[tuple[bytes, str]], limits: ExtractLimits) -> list[
 def extract_one(data: bytes, name: str, limits: ExtractLimits) -> Extracted:
     try:
         return Extracted(extract(data, name=name, limits=limits))
-    except ExtractionLimitExceeded as exc:
-        return Extracted(None, f"limit {exc.limit} reached", limit=True)
     except ExtractionError as exc:
-        return Extracted(None, without_name(str(exc), name))
+        return Extracted.failed(exc, name)
 
 
 def without_name(message: str, name: str) -> str:
@@ -132,7 +137,5 @@ class BatchExtractor:
     async def _alone(self, data: bytes, name: str) -> Extracted:
         try:
             return Extracted(await extract_isolated(data, name, self.limits))
-        except ExtractionLimitExceeded as exc:
-            return Extracted(None, f"limit {exc.limit} reached", limit=True)
         except (ExtractionError, PhileakError) as exc:
-            return Extracted(None, without_name(str(exc), name))
+            return Extracted.failed(exc, name)

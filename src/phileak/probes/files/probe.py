@@ -19,13 +19,12 @@ from phileak.phi.engine import Analysis, PhiEngine
 from phileak.phi.extract import (
     ExtractedDocument,
     ExtractionError,
-    ExtractionLimitExceeded,
     ExtractLimits,
     extract_path,
     extract_path_isolated,
     sniff,
 )
-from phileak.phi.extract.batch import BatchExtractor, Extracted, without_name
+from phileak.phi.extract.batch import BatchExtractor, Extracted
 from phileak.phi.extract.dispatch import read_capped
 from phileak.phi.identity import IdentityHasher
 from phileak.phi.people import PeopleCounter
@@ -93,17 +92,16 @@ class FilesProbe:
         counter = PeopleCounter()
         tally = _Tally()
         in_flight: deque[asyncio.Task[list[_Read]]] = deque()
+        batches = _batches(walk(root, max_files=int(ctx.options.get("max_files") or MAX_FILES)))
         try:
-            for batch in _batches(walk(root, max_files=int(ctx.options.get("max_files") or MAX_FILES))):
-                in_flight.append(asyncio.create_task(reader.read(batch)))
-                if len(in_flight) < BATCHES_IN_FLIGHT:
-                    continue
-                for read in await in_flight.popleft():
-                    for finding in _findings(read, target, root, ctx, tally, counter):
-                        yield finding
-            while in_flight:
-                for read in await in_flight.popleft():
-                    for finding in _findings(read, target, root, ctx, tally, counter):
+            while True:
+                batch = next(batches, None)
+                if batch is not None:
+                    in_flight.append(asyncio.create_task(reader.read(*batch)))
+                if not in_flight:
+                    break
+                if batch is None or len(in_flight) >= BATCHES_IN_FLIGHT:  # in order, whichever finished first
+                    for finding in _findings(await in_flight.popleft(), target, root, ctx, tally, counter):
                         yield finding
         finally:
             for task in in_flight:
@@ -113,20 +111,20 @@ class FilesProbe:
             yield _summary(target, tally, counter)
 
 
-def _batches(paths: Iterator[Path]) -> Iterator[list[Path]]:
-    """Files in walk order, a batch at a time: at most BATCH_FILES files and BATCH_BYTES bytes (a larger file
-    is a batch of its own)."""
+def _batches(paths: Iterator[Path]) -> Iterator[tuple[list[Path], int]]:
+    """Files in walk order, a batch at a time with its size: at most BATCH_FILES files and BATCH_BYTES bytes (a
+    larger file is a batch of its own)."""
     batch: list[Path] = []
     size = 0
     for path in paths:
         length = _size(path)
         if batch and (len(batch) >= BATCH_FILES or size + length > BATCH_BYTES):
-            yield batch
+            yield batch, size
             batch, size = [], 0
         batch.append(path)
         size += length
     if batch:
-        yield batch
+        yield batch, size
 
 
 class _BatchReader:
@@ -139,16 +137,16 @@ class _BatchReader:
         self._hasher = hasher
         self._extractor = BatchExtractor(limits)
 
-    async def read(self, paths: list[Path]) -> list[_Read]:
+    async def read(self, paths: list[Path], size: int) -> list[_Read]:
         names = [_relative(path, self._root) for path in paths]
         extracted: list[Extracted]
-        if len(paths) == 1 and _size(paths[0]) > BATCH_BYTES:  # a large file: the child reads it itself
+        if size > BATCH_BYTES:  # a large file (alone in its batch): the child reads it itself
             extracted = [await _extracted_alone(paths[0], self._limits)]
         else:
-            datas = await asyncio.to_thread(_read_files, paths, self._limits)
+            datas = await asyncio.to_thread(_read_files, paths, names, self._limits)
             items = [(data, name) for data, name in zip(datas, names, strict=True) if isinstance(data, bytes)]
             done = iter(await self._extractor.extract(items))
-            extracted = [Extracted(None, data) if isinstance(data, str) else next(done) for data in datas]
+            extracted = [data if isinstance(data, Extracted) else next(done) for data in datas]
         documents = [
             replace(outcome.document, name=name) if outcome.document is not None
             else ExtractedDocument(segments=(), name=name)
@@ -176,16 +174,14 @@ def _size(path: Path) -> int:
         return 0
 
 
-def _read_files(paths: list[Path], limits: ExtractLimits) -> list[bytes | str]:
+def _read_files(paths: list[Path], names: list[str], limits: ExtractLimits) -> list[bytes | Extracted]:
     """Each file's bytes (at most max_input_bytes), or why it could not be read."""
-    out: list[bytes | str] = []
-    for path in paths:
+    out: list[bytes | Extracted] = []
+    for path, name in zip(paths, names, strict=True):
         try:
             out.append(read_capped(path, limits))
-        except ExtractionLimitExceeded as exc:
-            out.append(f"limit {exc.limit} reached")
         except ExtractionError as exc:
-            out.append(safe_message(exc))
+            out.append(Extracted.failed(exc, name))
     return out
 
 
@@ -196,30 +192,29 @@ async def _extracted_alone(path: Path, limits: ExtractLimits) -> Extracted:
         if sniff(head, path.name).isolate:
             return Extracted(await extract_path_isolated(path, limits))
         return Extracted(await asyncio.to_thread(extract_path, path, limits))
-    except ExtractionLimitExceeded as exc:
-        return Extracted(None, f"limit {exc.limit} reached", limit=True)
     except (ExtractionError, PhileakError, OSError) as exc:
-        return Extracted(None, without_name(safe_message(exc), str(path)))
+        return Extracted.failed(exc, str(path))
 
 
 def _findings(
-    read: _Read, target: Target, root: Path, ctx: ScanContext, tally: _Tally, counter: PeopleCounter
+    reads: list[_Read], target: Target, root: Path, ctx: ScanContext, tally: _Tally, counter: PeopleCounter
 ) -> Iterator[Finding]:
-    tally.scanned += 1
-    if read.failure is not None:
-        tally.unreadable += 1
-        yield _unreadable(read.path, root, read.document, read.analysis, read.failure, ctx)
-        return
-    analysis = read.analysis
-    if analysis is None or not analysis.categories:
-        return
-    tally.with_phi += 1
-    tally.categories |= analysis.categories
-    severity = analysis.severity()
-    if severity.rank > tally.worst.rank:
-        tally.worst = severity
-    counter.add(_file_key(read.path, ctx), analysis.people)
-    yield _file_finding(target, read.path, root, read.document, analysis, ctx)
+    for read in reads:
+        tally.scanned += 1
+        if read.failure is not None:
+            tally.unreadable += 1
+            yield _unreadable(read.path, root, read.document, read.analysis, read.failure, ctx)
+            continue
+        analysis = read.analysis
+        if analysis is None or not analysis.categories:
+            continue
+        tally.with_phi += 1
+        tally.categories |= analysis.categories
+        severity = analysis.severity()
+        if severity.rank > tally.worst.rank:
+            tally.worst = severity
+        counter.add(_file_key(read.path, ctx), analysis.people)
+        yield _file_finding(target, read.path, root, read.document, analysis, ctx)
 
 
 def _file_key(path: Path, ctx: ScanContext) -> str:
