@@ -88,12 +88,18 @@ _DATE = re.compile(
     ){_NOT_A_TIMESTAMP}""",
     re.IGNORECASE | re.VERBOSE,
 )
+# Each pattern starts by consuming a character of a known set, its lookbehind placed after that character:
+# Python's re then skips ahead to candidate characters instead of trying the pattern at every position.
 _EMAIL = re.compile(r"(?<![\w.+%-])[\w.+-]+(?:@|%40)(?:[\w-]+\.)+[^\W\d_]{2,}(?![\w-])")
-_SSN = re.compile(r"(?<![\d-])\d{3}([- ])\d\d\1\d{4}(?![\d-])")
+_SSN = re.compile(r"\d(?<![\d-]\d)\d\d([- ])\d\d\1\d{4}(?![\d-])")
 _NIR = re.compile(  # sex, year, month, department (2A/2B: Corsica), commune, order, optional key
-    r"(?<![\w.])[12] ?\d\d ?(?:0[1-9]|1[0-2]) ?(?:\d\d|2[AB]) ?\d{3} ?\d{3}(?: ?\d\d)?(?![\w.])"
+    r"[12](?<![\w.][12]) ?\d\d ?(?:0[1-9]|1[0-2]) ?(?:\d\d|2[AB]) ?\d{3} ?\d{3}(?: ?\d\d)?(?![\w.])"
 )
-_PHONE = re.compile(r"(?<![\w.+])[+(]?\d(?:[ .()\-]{1,2}\d|\d){9,}(?![\w:]|\.\d)")
+# An optional "+" or "(" and a digit, not glued to a word, a dot or a plus before it.
+_PHONE = re.compile(
+    r"[+(\d](?<![\w.+][+(\d])(?:(?<=[+(])\d|(?<=\d))(?:[ .()\-]{1,2}\d|\d){9,}(?![\w:]|\.\d)"
+)
+_YEAR_SEEN = re.compile(_YEAR)
 _DOTTED_QUAD = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _DIGIT_GROUP = re.compile(r"\d+")
 _E164_MAX_DIGITS: Final = 15
@@ -142,6 +148,10 @@ def scrub_patterns(text: str) -> str:
     """`text` with pattern-detected identifiers redacted; log-record timestamps, counts, durations, IPv4
     addresses and DICOM UIDs are left alone."""
     for pattern, replace in _PATTERNS:
+        if pattern is _EMAIL and "@" not in text and "%40" not in text:
+            continue  # every e-mail form has one of them
+        if pattern is _DATE and _YEAR_SEEN.search(text) is None:
+            continue  # every date form has a four-digit year
         text = pattern.sub(replace, text)
     return text
 

@@ -156,27 +156,31 @@ class ValueMatcher:
 
     def sub(self, text: str) -> str:
         """`text` with every known value replaced by its redacted form, longest match first."""
-        if not self._by_first:
+        by_first = self._by_first
+        if not by_first:
             return text
-        spans = [(m.start(), m.end()) for m in _LETTERS_OR_DIGITS.finditer(text)]
-        tokens = [fold(text[start:end]) for start, end in spans]
+        if text.isascii():  # lower-casing keeps every offset: tokens straight from the folded text
+            matches = list(_LETTERS_OR_DIGITS.finditer(text.lower()))
+            tokens = [m[0] for m in matches]
+        else:
+            matches = list(_LETTERS_OR_DIGITS.finditer(text))
+            tokens = [fold(m[0]) for m in matches]
         out: list[str] = []
         done = index = 0
-        while index < len(tokens):
-            found = self._match_at(tokens, index)
+        count = len(tokens)
+        while index < count:
+            bucket = by_first.get(tokens[index])
+            found = self._longest_at(bucket, tokens, index) if bucket is not None else None
             if found is None:
                 index += 1
                 continue
             length, category = found
-            start, end = spans[index][0], spans[index + length - 1][1]
+            start, end = matches[index].start(), matches[index + length - 1].end()
             out += [text[done:start], redact(category, text[start:end])]
             done, index = end, index + length
         return "".join(out) + text[done:] if out else text
 
-    def _match_at(self, tokens: list[str], index: int) -> tuple[int, str] | None:
-        bucket = self._by_first.get(tokens[index])
-        if bucket is None:
-            return None
+    def _longest_at(self, bucket: dict[Key, str], tokens: list[str], index: int) -> tuple[int, str] | None:
         for length in range(min(self._longest, len(tokens) - index), 0, -1):
             category = bucket.get(tuple(tokens[index : index + length]))
             if category is not None:

@@ -111,13 +111,12 @@ class FilesProbe:
             yield _summary(target, tally, counter)
 
 
-def _batches(paths: Iterator[Path]) -> Iterator[tuple[list[Path], int]]:
+def _batches(files: Iterator[tuple[Path, int]]) -> Iterator[tuple[list[Path], int]]:
     """Files in walk order, a batch at a time with its size: at most BATCH_FILES files and BATCH_BYTES bytes (a
     larger file is a batch of its own)."""
     batch: list[Path] = []
     size = 0
-    for path in paths:
-        length = _size(path)
+    for path, length in files:
         if batch and (len(batch) >= BATCH_FILES or size + length > BATCH_BYTES):
             yield batch, size
             batch, size = [], 0
@@ -167,13 +166,6 @@ class _BatchReader:
         return reads
 
 
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
-
-
 def _read_files(paths: list[Path], names: list[str], limits: ExtractLimits) -> list[bytes | Extracted]:
     """Each file's bytes (at most max_input_bytes), or why it could not be read."""
     out: list[bytes | Extracted] = []
@@ -213,12 +205,14 @@ def _findings(
         severity = analysis.severity()
         if severity.rank > tally.worst.rank:
             tally.worst = severity
-        counter.add(_file_key(read.path, ctx), analysis.people)
-        yield _file_finding(target, read.path, root, read.document, analysis, ctx)
+        key = _file_key(read.path, root, ctx)
+        counter.add(key, analysis.people)
+        yield _file_finding(target, read.path, root, read.document, analysis, key)
 
 
-def _file_key(path: Path, ctx: ScanContext) -> str:
-    resolved = path.resolve() if path.is_symlink() else _resolved_folder(path.parent) / path.name
+def _file_key(path: Path, root: Path, ctx: ScanContext) -> str:
+    """The file's keyed hash, by its real path (walks follow no links: only the target itself can be one)."""
+    resolved = path.resolve() if path == root else _resolved_folder(path.parent) / path.name
     return ctx.identity.hash("url", str(resolved))
 
 
@@ -248,7 +242,7 @@ def _shown_path(path: Path, root: Path, document: ExtractedDocument, analysis: A
 
 
 def _file_finding(
-    target: Target, path: Path, root: Path, document: ExtractedDocument, analysis: Analysis, ctx: ScanContext
+    target: Target, path: Path, root: Path, document: ExtractedDocument, analysis: Analysis, key: str
 ) -> Finding:
     shown = _shown_path(path, root, document, analysis)
     relative = shown if path == root else str(Path(shown).relative_to(root))
@@ -260,7 +254,7 @@ def _file_finding(
         probe="files",
         target=shown,
         kind=kind,
-        key=_file_key(path, ctx),
+        key=key,
         severity=analysis.severity(),
         title=f"{what} in {relative}" + (" (also in its file name)" if in_name else ""),
         data_categories=sorted(analysis.categories, key=lambda c: c.value),
@@ -291,7 +285,7 @@ def _unreadable(
         probe="files",
         target=_shown_path(path, root, document, analysis),
         kind="file-unreadable",
-        key=_file_key(path, ctx),
+        key=_file_key(path, root, ctx),
         severity=Severity.INFO,
         title="A file could not be read; it was skipped and the scan went on",
         evidence=Evidence(reason=reason, extension=path.suffix.lower()),

@@ -9,22 +9,54 @@ from pathlib import Path
 from phileak.errors import InputError, LimitExceeded
 
 
-def walk(root: Path, *, max_files: int) -> Iterator[Path]:
-    """Regular files under `root` in a stable order; symbolic links are not followed; hidden folders are
-    skipped. More than `max_files` files is a limit, not a silent truncation."""
+def walk(root: Path, *, max_files: int) -> Iterator[tuple[Path, int]]:
+    """Regular files under `root` in a stable order (a folder's files by name, then its subfolders by name),
+    each with its size; symbolic links are not followed; hidden folders are skipped. More than `max_files`
+    files is a limit, not a silent truncation."""
     if root.is_file():
-        yield root
+        yield root, _size(root)
         return
     if not root.is_dir():
         raise InputError(f"cannot read {root}: no such file or folder")
-    seen = 0
-    for folder, subfolders, files in os.walk(root, followlinks=False):
-        subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
-        for name in sorted(files):
-            path = Path(folder, name)
-            if path.is_symlink() or not path.is_file():
+    for seen, entry in enumerate(_files_under(str(root)), start=1):
+        if seen > max_files:
+            raise LimitExceeded(f"more than {max_files} files under the target (raise --max-files)")
+        yield Path(entry.path), _entry_size(entry)
+
+
+def _files_under(root: str) -> Iterator[os.DirEntry[str]]:
+    """Regular files, depth first. A directory read gives each entry's type, so links, sockets and devices
+    are told apart without a call per file; a folder that cannot be read is skipped, as os.walk does."""
+    folders = [root]
+    while folders:
+        folder = folders.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError:
+            continue
+        subfolders: list[str] = []
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if not entry.name.startswith("."):
+                        subfolders.append(entry.path)
+                elif entry.is_file(follow_symlinks=False):
+                    yield entry
+            except OSError:
                 continue
-            seen += 1
-            if seen > max_files:
-                raise LimitExceeded(f"more than {max_files} files under the target (raise --max-files)")
-            yield path
+        folders.extend(reversed(subfolders))
+
+
+def _entry_size(entry: os.DirEntry[str]) -> int:
+    try:
+        return entry.stat(follow_symlinks=False).st_size
+    except OSError:
+        return 0
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
