@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -40,7 +41,7 @@ class Analysis:
     clinical_source: bool = False
     sensitivities: frozenset[str] = frozenset()
 
-    @property
+    @functools.cached_property
     def categories(self) -> frozenset[DataCategory]:
         return frozenset(d.category for d in self.detections)
 

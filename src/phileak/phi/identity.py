@@ -69,6 +69,7 @@ def canonical_category(category: str) -> str:
     return _ALIASES.get(name, name)
 
 
+@functools.lru_cache(maxsize=1024)
 def kind_of(category: str) -> Kind | None:
     """How values of `category` are normalised and redacted; None for a category phileak does not know."""
     return _KINDS.get(canonical_category(category))

@@ -22,6 +22,7 @@ log-likelihood is within chi2(1, .95)/2 of its maximum, widened for the sampling
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -57,6 +58,7 @@ STRONG_KINDS: Final = frozenset(
 EXCLUSIVE_KINDS: Final = frozenset({BIRTH_DATE, "ssn", "fr-nir", "mrn", "health-plan-id"})
 
 
+@functools.lru_cache(maxsize=1024)
 def attribute_kind(kind: str) -> str:
     """The canonical attribute kind ("dob" -> "date-of-birth", "nir" -> "fr-nir", ...)."""
     name = kind.strip().lower()
@@ -227,7 +229,11 @@ def _linking_keys(record: PersonRecord) -> tuple[set[tuple[str, str]], set[str],
 
 
 def _resolve(records: Sequence[PersonRecord]) -> _Resolution:
-    keys = [_linking_keys(record) for record in records]
+    linking: dict[PersonRecord, tuple[set[tuple[str, str]], set[str], dict[str, set[str]]]] = {}
+    for record in records:  # a person seen in many documents is the same record each time: read it once
+        if record not in linking:
+            linking[record] = _linking_keys(record)
+    keys = [linking[record] for record in records]
     sets = _UnionFind(len(records))
     first_with: dict[tuple[str, str], int] = {}
     shared_by: dict[tuple[str, str], list[int]] = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import re
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
@@ -227,10 +228,11 @@ def _relative(path: Path, root: Path) -> str:
     return path.name if path == root else str(path.relative_to(root))
 
 
-def _shown_path(path: Path, root: Path, document: ExtractedDocument, analysis: Analysis | None) -> str:
-    """The file's path as reports may show it: any identifier detected in its name or folders is redacted
-    (every letter and digit of it, but the extension, when the name could not be analysed)."""
-    relative = _relative(path, root)
+def _shown_path(path: Path, root: Path, document: ExtractedDocument, analysis: Analysis | None) -> tuple[str, str]:
+    """The file's path as reports may show it, and as a title names it (under the target folder): any
+    identifier detected in its name or folders is redacted (every letter and digit of it, but the extension,
+    when the name could not be analysed)."""
+    relative = document.name if document.name is not None else _relative(path, root)
     if analysis is None:
         stem, dot, extension = relative.rpartition(".")
         masked = _MASKABLE.sub("*", stem if dot else relative)
@@ -238,14 +240,16 @@ def _shown_path(path: Path, root: Path, document: ExtractedDocument, analysis: A
     elif document.name is not None:
         values = {document.name[d.start : d.end]: d.category.value for d in analysis.detections if d.segment == -1}
         relative = redact_text(relative, values) if values else relative
-    return str(path.parent / relative) if path == root else str(root / relative)
+    if path == root:
+        shown = str(path.parent / relative)
+        return shown, shown
+    return os.path.join(root, relative), relative
 
 
 def _file_finding(
     target: Target, path: Path, root: Path, document: ExtractedDocument, analysis: Analysis, key: str
 ) -> Finding:
-    shown = _shown_path(path, root, document, analysis)
-    relative = shown if path == root else str(Path(shown).relative_to(root))
+    shown, relative = _shown_path(path, root, document, analysis)
     people = people_evidence(analysis.people, limit=MAX_PEOPLE_LISTED)
     in_name = sorted({d.category.value for d in analysis.detections if d.segment == -1})
     kind = "phi-in-file" if analysis.is_phi else "pii-in-file"
@@ -283,7 +287,7 @@ def _unreadable(
 ) -> Finding:
     return Finding.create(
         probe="files",
-        target=_shown_path(path, root, document, analysis),
+        target=_shown_path(path, root, document, analysis)[0],
         kind="file-unreadable",
         key=_file_key(path, root, ctx),
         severity=Severity.INFO,
