@@ -9,9 +9,9 @@ from pathlib import Path
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def cpu_times() -> dict[int, tuple[str, int, float, float]]:
-    """Every process's (command, parent, own CPU s, reaped children's CPU s), from /proc."""
-    out: dict[int, tuple[str, int, float, float]] = {}
+def cpu_times() -> dict[int, tuple[str, int, float, float, float]]:
+    """Every process's (command, parent, own CPU s, reaped children's CPU s, own kernel CPU s), from /proc."""
+    out: dict[int, tuple[str, int, float, float, float]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -21,22 +21,25 @@ def cpu_times() -> dict[int, tuple[str, int, float, float]]:
         except OSError:
             continue
         own, children = (int(stat[11]) + int(stat[12])) / _TICK, (int(stat[13]) + int(stat[14])) / _TICK
-        out[int(entry)] = (command, int(stat[1]), own, children)
+        out[int(entry)] = (command, int(stat[1]), own, children, int(stat[12]) / _TICK)
     return out
 
 
-def cpu_breakdown(before: dict[int, tuple[str, int, float, float]], objects: int) -> str:
-    """CPU per object since `before`, by role: this process (event loop, reads), the forkserver's reaped
-    children (isolated extraction), its live children (the PHI engine worker), SeaweedFS when it runs."""
+def cpu_breakdown(before: dict[int, tuple[str, int, float, float, float]], objects: int) -> str:
+    """CPU per object since `before`, by role: this process (event loop, reads; with the part spent in the
+    kernel, where loopback sockets deliver what it sends), the forkserver's reaped children (isolated
+    extraction), its live children (the PHI engine worker), SeaweedFS when it runs."""
     after = cpu_times()
     me = os.getpid()
     roles = {"event loop": 0.0, "extraction children": 0.0, "engine worker": 0.0}
-    forkservers = {pid for pid, (_, parent, _, _) in after.items() if parent == me and pid != me}
-    for pid, (command, parent, own, children) in after.items():
-        _, _, own_before, children_before = before.get(pid, ("", 0, 0.0, 0.0))
+    kernel = 0.0
+    forkservers = {pid for pid, (_, parent, _, _, _) in after.items() if parent == me and pid != me}
+    for pid, (command, parent, own, children, system) in after.items():
+        _, _, own_before, children_before, system_before = before.get(pid, ("", 0, 0.0, 0.0, 0.0))
         own, children = own - own_before, children - children_before
         if pid == me:
             roles["event loop"] += own
+            kernel = system - system_before
         elif command.endswith("/weed"):
             roles["SeaweedFS"] = roles.get("SeaweedFS", 0.0) + own
         elif pid in forkservers:
@@ -45,4 +48,5 @@ def cpu_breakdown(before: dict[int, tuple[str, int, float, float]], objects: int
             roles["engine worker"] += own
     total = sum(roles.values())
     parts = ", ".join(f"{name} {1000 * seconds / objects:.2f}" for name, seconds in roles.items())
+    parts = parts.replace("event loop", f"event loop (kernel {1000 * kernel / objects:.2f} of it)", 1)
     return f"{parts}; total {1000 * total / objects:.2f} ms per PDF on 2 cores"

@@ -8,6 +8,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -523,13 +524,13 @@ async def test_quick_hands_back_what_h11_will_not_send(start_server) -> None:
 
 
 async def test_quick_redials_when_a_kept_alive_connection_was_dropped(start_server) -> None:
-    answered: set[int] = set()
+    answered: weakref.WeakSet[asyncio.StreamWriter] = weakref.WeakSet()  # not ids: a closed writer's is reused
 
     async def once_per_connection(_: SeenRequest, writer: asyncio.StreamWriter) -> None:
-        if id(writer) in answered:  # the server drops the connection instead of answering a second request
+        if writer in answered:  # the server drops the connection instead of answering a second request
             writer.close()
             return
-        answered.add(id(writer))
+        answered.add(writer)
         await kept(200, b"fresh")(_, writer)
 
     server = await start_server(routes={"/": once_per_connection}, keep_alive=True)

@@ -11,6 +11,7 @@ Rules (one per line in a scope file, or `--allow`, or an audit plan's `[scope] a
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import posixpath
 import re
@@ -19,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import TypeAlias
+from typing import Final, TypeAlias
 from urllib.parse import SplitResult, unquote, urlsplit
 
 from phileak.errors import InputError, PhileakError, ScopeViolation, TransientError
@@ -51,6 +52,14 @@ def parse_ip(text: str) -> IPAddress | None:
 
 def normalise_host(host: str) -> str:
     return host.strip().strip("[]").lower().rstrip(".")
+
+
+@functools.lru_cache(maxsize=4096)
+def _host_and_key(hostname: str) -> tuple[str, str]:
+    """A URL's host normalised, and as rules name it (an address in its canonical form)."""
+    host = normalise_host(hostname)
+    ip = parse_ip(host)
+    return host, str(ip) if ip is not None else host
 
 
 def host_pattern_matches(pattern: str, host: str) -> bool:
@@ -289,6 +298,9 @@ class Resolver:
         return list(dict.fromkeys(addresses))
 
 
+_HOST_ANSWERS: Final = 4096
+
+
 class Scope:
     """An immutable list of allow rules. Every check raises ScopeViolation or returns None."""
 
@@ -298,6 +310,7 @@ class Scope:
         self._cidrs = [rule for rule in self._rules if isinstance(rule, _CidrRule)]
         self._prefixes = [rule for rule in self._rules if isinstance(rule, _UrlPrefixRule)]
         self._buckets = [rule for rule in self._rules if isinstance(rule, _BucketRule)]
+        self._host_answers: dict[str, bool] = {}  # allows_host, by host: a scan asks about few hosts, often
 
     @classmethod
     def from_rules(cls, rules: Iterable[str], *, origin: str = "") -> Scope:
@@ -344,13 +357,12 @@ class Scope:
             raise ScopeViolation(display_url(url), "not a valid URL") from None
         if parts.scheme not in _WEB_PORTS or not parts.hostname:
             raise ScopeViolation(display_url(url), "not an http(s) URL")
-        host = normalise_host(parts.hostname)
-        ip = parse_ip(host)
-        host_key = str(ip) if ip is not None else host
-        path = _normalise_path(parts.path)
-        port = port or _WEB_PORTS[parts.scheme]
-        if any(rule.matches(parts.scheme, host_key, port, path) for rule in self._prefixes):
-            return
+        host, host_key = _host_and_key(parts.hostname)
+        if self._prefixes:
+            path = _normalise_path(parts.path)
+            port = port or _WEB_PORTS[parts.scheme]
+            if any(rule.matches(parts.scheme, host_key, port, path) for rule in self._prefixes):
+                return
         if self.allows_host(host):
             return
         raise ScopeViolation(display_url(url), f"no scope rule allows {host_key}{self._path_hint(host_key)}")
@@ -412,10 +424,17 @@ class Scope:
 
     def allows_host(self, host: str) -> bool:
         """`check_host` as a yes/no answer."""
-        ip = parse_ip(host)
-        if ip is not None:
-            return any(rule.contains(ip) for rule in self._cidrs)
-        return any(rule.matches(host) for rule in self._hosts)
+        answer = self._host_answers.get(host)
+        if answer is None:
+            ip = parse_ip(host)
+            if ip is not None:
+                answer = any(rule.contains(ip) for rule in self._cidrs)
+            else:
+                answer = any(rule.matches(host) for rule in self._hosts)
+            if len(self._host_answers) >= _HOST_ANSWERS:
+                self._host_answers.clear()
+            self._host_answers[host] = answer
+        return answer
 
     def _prefix_names(self, host: str) -> bool:
         return any(rule.host == host for rule in self._prefixes)

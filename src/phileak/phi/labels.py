@@ -366,6 +366,7 @@ _MAX_LABEL_CHARS: Final = 256
 
 
 @functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=16384)
 def label_role(label: str | None) -> Role | None:
     """The role structure gives a value labelled `label`, or None when the label says nothing phileak uses."""
     if not label:

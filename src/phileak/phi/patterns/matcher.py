@@ -178,14 +178,9 @@ class MultiMatcher:
         if located:
             raw = [hit for hit in raw if hit[0] not in confirm]
         raw.sort()
-        hits: list[Hit] = []
-        last_index = last_start = -1
-        for hit in raw:  # sorted: the last of each (expression, start) run has the longest end
-            if hit[0] == last_index and hit[1] == last_start:
-                hits[-1] = hit
-            else:
-                hits.append(hit)
-                last_index, last_start = hit[0], hit[1]
+        # Sorted, the last end reported for an (expression, start) is the longest: a dict keeps that one.
+        longest = {(index, start): end for index, start, end in raw}
+        hits: list[Hit] = [(index, start, end) for (index, start), end in longest.items()]
         ends: dict[int, list[int]] = {}
         if len(data) != len(text):  # multi-byte characters: byte offsets to character offsets
             to_char = _char_offsets(text, data, [o for _, s, e in hits for o in (s, e)] + [e for _, _, e in located])
