@@ -55,3 +55,19 @@ def test_limits_and_missing_targets(tmp_path: Path) -> None:
         list(walk(tmp_path, max_files=3))
     with pytest.raises(InputError, match="no such file or folder"):
         list(walk(tmp_path / "nope", max_files=3))
+
+
+def test_batches_start_small_and_grow_to_the_batch_size() -> None:
+    from phileak.probes.files.probe import BATCH_FILES, FIRST_BATCH_FILES, _batches
+
+    files = ((Path(f"f{i:04d}"), 10) for i in range(300))
+    sizes = [(len(paths), size) for paths, size in _batches(files)]
+    assert FIRST_BATCH_FILES < BATCH_FILES == 128
+    assert sizes == [(16, 160), (32, 320), (64, 640), (128, 1280), (60, 600)]
+
+
+def test_a_file_over_the_byte_budget_is_a_batch_of_its_own() -> None:
+    from phileak.probes.files.probe import BATCH_BYTES, _batches
+
+    files = iter([(Path("a"), 10), (Path("big"), BATCH_BYTES + 1), (Path("b"), 10), (Path("c"), 10)])
+    assert [[p.name for p in paths] for paths, _ in _batches(files)] == [["a"], ["big"], ["b", "c"]]

@@ -256,3 +256,10 @@ async def test_objects_are_read_in_chunks_bounded_by_count_and_listed_bytes(monk
     # size counts as the cap too
     assert chunks == [["k0", "k1", "k2", "k3"], ["k4", "k5"], ["k6"], ["k7"], ["k8", "k9"]]
     assert [o.key for chunk in chunks for o in objects if o.key in chunk] == [o.key for o in objects]
+
+
+async def test_the_first_chunks_are_smaller() -> None:
+    objects = [ObjectInfo(f"k{i}", 10) for i in range(300)]
+    sizes = [len(chunk) async for chunk in chunked(objects, cap=2000)]
+    assert scanning.FIRST_READ_BATCH < scanning.READ_BATCH == 128
+    assert sizes == [16, 32, 64, 128, 60]

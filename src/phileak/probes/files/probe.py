@@ -42,6 +42,7 @@ MAX_PEOPLE_LISTED = 1000  # keyed people per file finding; its count says how ma
 _SNIFF_BYTES = 8192
 BATCH_FILES = 128  # files per isolated extraction child and per call to the engine's worker
 BATCH_BYTES = 16 * 1024 * 1024  # a batch's bytes held at once; a larger file is read by its child itself
+FIRST_BATCH_FILES = 16
 BATCHES_IN_FLIGHT = 2  # one batch extracted while the one before is analysed
 
 preload("phileak.phi.extract.batch", "phileak.phi.extract.pdf", "phileak.phi.extract.archives")
@@ -114,13 +115,16 @@ class FilesProbe:
 
 def _batches(files: Iterator[tuple[Path, int]]) -> Iterator[tuple[list[Path], int]]:
     """Files in walk order, a batch at a time with its size: at most BATCH_FILES files and BATCH_BYTES bytes (a
-    larger file is a batch of its own)."""
+    larger file is a batch of its own). The first batches are smaller (FIRST_BATCH_FILES, doubling): the engine
+    waits for the first extraction, and that wait is shorter for a small batch."""
     batch: list[Path] = []
     size = 0
+    limit = min(FIRST_BATCH_FILES, BATCH_FILES)
     for path, length in files:
-        if batch and (len(batch) >= BATCH_FILES or size + length > BATCH_BYTES):
+        if batch and (len(batch) >= limit or size + length > BATCH_BYTES):
             yield batch, size
             batch, size = [], 0
+            limit = min(2 * limit, BATCH_FILES)
         batch.append(path)
         size += length
     if batch:

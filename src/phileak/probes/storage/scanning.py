@@ -30,6 +30,7 @@ PER_OBJECT_LIMIT = 25
 EXAMPLES = 3
 KEY_BATCH = 500
 READ_BATCH = 128  # objects per isolated extraction child and per call to the engine's worker
+FIRST_READ_BATCH = 16
 READ_BATCH_BYTES = 32 * 1024 * 1024  # bytes a chunk holds at once (an object over it is a chunk of its own)
 WORKERS = 2
 READS_IN_FLIGHT = 16
@@ -415,9 +416,11 @@ async def chunked(
     objects: AsyncIterator[ObjectInfo] | Iterable[ObjectInfo], cap: int
 ) -> AsyncIterator[list[ObjectInfo]]:
     """The objects in reading order, READ_BATCH at most at a time and no more than READ_BATCH_BYTES of them by
-    their listed sizes, each counted at most `cap` (the read cap); an object over the budget is read alone."""
+    their listed sizes, each counted at most `cap` (the read cap); an object over the budget is read alone.
+    The first chunks are smaller (FIRST_READ_BATCH, doubling), so extraction and analysis start sooner."""
     chunk: list[ObjectInfo] = []
     held = 0
+    limit = min(FIRST_READ_BATCH, READ_BATCH)
     async for item in _aiter(objects):
         size = min(item.size if item.size is not None else cap, cap)
         if chunk and held + size > READ_BATCH_BYTES:
@@ -425,9 +428,10 @@ async def chunked(
             chunk, held = [], 0
         chunk.append(item)
         held += size
-        if len(chunk) >= READ_BATCH:
+        if len(chunk) >= limit:
             yield chunk
             chunk, held = [], 0
+            limit = min(2 * limit, READ_BATCH)
     if chunk:
         yield chunk
 
