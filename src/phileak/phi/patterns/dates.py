@@ -34,7 +34,7 @@ _MONTH_NUMBERS: Final = {
 _WRITTEN_MONTHS: Final = (
     *_MONTH_NUMBERS, "février", "févr", "fév", "août", "décembre", "déc",
 )  # fmt: skip
-_MONTH: Final = "(?:" + "|".join(any_case(m) for m in sorted(_WRITTEN_MONTHS, key=len, reverse=True)) + r")\.?"
+_MONTH: Final = "(?:" + "|".join(any_case(m) for m in sorted(_WRITTEN_MONTHS, key=lambda m: (-len(m), m))) + r")\.?"
 _DAY: Final = r"(?:0?[1-9]|[12]\d|3[01])"
 _YEAR: Final = r"(?:19|20)\d\d"
 _ORDINAL: Final = "(?:st|nd|rd|th|er|ER)?"

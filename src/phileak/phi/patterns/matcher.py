@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Final
 
+from phileak.phi.patterns import compiled_cache
+
 log = logging.getLogger(__name__)
 
 Hit = tuple[int, int, int]  # (expression index, start, end), character offsets
@@ -107,9 +109,27 @@ class MultiMatcher:
         return expression.regex.encode(), flags
 
     def _compile(self, hs: ModuleType) -> None:
+        key = compiled_cache.cache_key(hs, [[e.regex, e.case_insensitive, e.prefilter] for e in self._expressions])
+        cached = compiled_cache.load(hs, key)
+        if cached is not None:
+            self._database, plan = cached
+            for index in range(len(self._expressions)):  # the same plan again, for the confirm windows
+                if index in plan.fallback:
+                    self._fallback.append(index)
+                else:
+                    self._plan(hs, index, som=index not in plan.without_som)
+        else:
+            self._database, plan = self._compile_anew(hs)
+            if self._database is not None:
+                compiled_cache.store(hs, key, self._database, plan)
+        if self._database is not None:
+            self._scratch = hs.Scratch(self._database)
+
+    def _compile_anew(self, hs: ModuleType) -> tuple[Any, compiled_cache.Plan]:
         planned = {index: self._plan(hs, index) for index in range(len(self._expressions))}
+        without_som: list[int] = []
         try:
-            self._database = self._build(hs, planned)
+            database = self._build(hs, planned)
         except hs.error:
             # Find the culprits one by one (slow, but only when some expression is beyond hyperscan): without
             # start-of-match tracking first, then Python alone.
@@ -117,14 +137,14 @@ class MultiMatcher:
                 if self._compiles(hs, {index: planned[index]}):
                     continue
                 planned[index] = self._plan(hs, index, som=False)
+                without_som.append(index)
                 if not self._compiles(hs, {index: planned[index]}):
                     del planned[index]
                     self._confirm.pop(index, None)
                     self._fallback.append(index)
                     log.info("expression %d is beyond hyperscan; Python re scans it", index)
-            self._database = self._build(hs, planned) if planned else None
-        if self._database is not None:
-            self._scratch = hs.Scratch(self._database)
+            database = self._build(hs, planned) if planned else None
+        return database, compiled_cache.Plan(tuple(without_som), tuple(self._fallback))
 
     def _compiles(self, hs: ModuleType, planned: dict[int, tuple[bytes, int]]) -> bool:
         try:

@@ -43,7 +43,7 @@ _PLAIN: Final = {
 
 def alternation(words: list[str] | tuple[str, ...], *, case: bool = False) -> str:
     """A non-capturing alternation of `words`, longest first; `case` makes each word match in any case."""
-    ordered = sorted(set(words), key=len, reverse=True)
+    ordered = sorted(set(words), key=lambda word: (-len(word), word))  # a stable order: a stable cache key
     return "(?:" + "|".join(any_case(w) if case else w for w in ordered) + ")"
 
 
