@@ -83,6 +83,22 @@ def test_a_damaged_entry_is_compiled_again_and_replaced(cache: Path) -> None:
     assert len(_entries(cache)) == 1 and entry.read_bytes() != b'{"key": "other"}\nnot a database'
 
 
+def test_an_entry_others_could_have_written_is_not_loaded(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    MultiMatcher(EXPRESSIONS)
+    [entry] = _entries(cache)
+    entry.chmod(0o666)
+    calls: list[int] = []
+    compile_anew = MultiMatcher._compile_anew
+
+    def counted(self: MultiMatcher, hs_module: object) -> object:
+        calls.append(1)
+        return compile_anew(self, hs_module)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(MultiMatcher, "_compile_anew", counted)
+    assert sorted(MultiMatcher(EXPRESSIONS).scan("555-0143")) == [(0, 0, 8)]
+    assert calls == [1] and entry.stat().st_mode & 0o077 == 0  # compiled, and the entry written again privately
+
+
 def test_other_expressions_are_another_entry_and_old_ones_are_evicted(
     cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -55,6 +55,9 @@ def load(hs: Any, key: str) -> tuple[Any, Plan] | None:
         return None
     path = folder / f"{key}{_SUFFIX}"
     try:
+        if not _private(path):
+            log.info("compiled pattern cache entry not owned by this user or writable by others; compiling")
+            return None
         with path.open("rb") as handle:
             header = json.loads(handle.readline())
             body = handle.read()
@@ -69,6 +72,15 @@ def load(hs: Any, key: str) -> tuple[Any, Plan] | None:
         log.info("compiled pattern cache entry not usable (%s); compiling", type(exc).__name__)
         return None
     return database, plan
+
+
+def _private(path: Path) -> bool:
+    """Whether only this user could have written `path` (hyperscan trusts the bytes it loads)."""
+    for checked in (path, path.parent):
+        status = checked.stat()
+        if status.st_uid != os.getuid() or status.st_mode & 0o022:
+            return False
+    return True
 
 
 def store(hs: Any, key: str, database: Any, plan: Plan) -> None:
