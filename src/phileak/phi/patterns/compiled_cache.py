@@ -3,9 +3,9 @@ milliseconds. The cache holds compiled regexes only, never anything read from a 
 
 A database is stored under a key hashing everything its compilation depends on (the expressions, their flags,
 the hyperscan binding's version and the machine), with how the matcher planned each expression. Hyperscan
-refuses a database built by another version or for another platform; any entry that does not load is
-compiled again and replaced. $PHILEAK_CACHE_DIR chooses the folder (empty: no cache); the default is
-$XDG_CACHE_HOME/phileak or ~/.cache/phileak."""
+refuses a database built by another version or for another CPU (a trial scan tells); any entry that does not
+load, or that another user could have written, is compiled again and replaced. $PHILEAK_CACHE_DIR chooses
+the folder (empty: no cache); the default is $XDG_CACHE_HOME/phileak or ~/.cache/phileak."""
 
 from __future__ import annotations
 
@@ -65,6 +65,8 @@ def load(hs: Any, key: str) -> tuple[Any, Plan] | None:
         if header.get("key") != key or len(body) != int(header["size"]):
             raise ValueError("entry does not match its key")
         database = hs.loadb(body, mode=hs.HS_MODE_BLOCK)
+        # A database built on another CPU (a home folder shared between machines) loads but will not run.
+        database.scan(b"phileak", match_event_handler=_ignore, scratch=hs.Scratch(database))
         os.utime(path)  # recently used: the last to be evicted
     except FileNotFoundError:
         return None
@@ -72,6 +74,10 @@ def load(hs: Any, key: str) -> tuple[Any, Plan] | None:
         log.info("compiled pattern cache entry not usable (%s); compiling", type(exc).__name__)
         return None
     return database, plan
+
+
+def _ignore(*_: object) -> None:
+    return None
 
 
 def _private(path: Path) -> bool:
