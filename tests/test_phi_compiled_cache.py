@@ -28,6 +28,7 @@ TEXT = "Tél. 555-0143, ref: see https://exemple.fr/é?x=1 and mrn: 00482913, re
 @pytest.fixture
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv(compiled_cache.CACHE_ENV, str(tmp_path))
+    monkeypatch.setattr(compiled_cache, "MIN_COMPILE_SECONDS", 0.0)  # these small sets compile in milliseconds
     return tmp_path / "hyperscan"
 
 
@@ -108,7 +109,14 @@ def test_other_expressions_are_another_entry_and_old_ones_are_evicted(
     assert len(_entries(cache)) == 3
 
 
+def test_a_database_compiled_in_no_time_is_not_kept(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(compiled_cache, "MIN_COMPILE_SECONDS", 60.0)
+    MultiMatcher(EXPRESSIONS)
+    assert _entries(cache) == []
+
+
 def test_an_empty_cache_setting_turns_the_cache_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(compiled_cache, "MIN_COMPILE_SECONDS", 0.0)
     monkeypatch.setenv(compiled_cache.CACHE_ENV, "")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     MultiMatcher(EXPRESSIONS)
@@ -116,6 +124,7 @@ def test_an_empty_cache_setting_turns_the_cache_off(tmp_path: Path, monkeypatch:
 
 
 def test_an_unwritable_cache_costs_nothing_but_the_compile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(compiled_cache, "MIN_COMPILE_SECONDS", 0.0)
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     monkeypatch.setenv(compiled_cache.CACHE_ENV, str(blocker))

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 CACHE_ENV: Final = "PHILEAK_CACHE_DIR"
 KEEP: Final = 8  # databases kept; the least recently used go first
+MIN_COMPILE_SECONDS = 0.25  # a database compiled faster is not worth its room on disk
 _SUFFIX: Final = ".hsdb"
 
 

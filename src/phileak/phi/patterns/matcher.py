@@ -14,6 +14,7 @@ import importlib
 import logging
 import re
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
@@ -119,8 +120,9 @@ class MultiMatcher:
                 else:
                     self._plan(hs, index, som=index not in plan.without_som)
         else:
+            started = time.perf_counter()
             self._database, plan = self._compile_anew(hs)
-            if self._database is not None:
+            if self._database is not None and time.perf_counter() - started >= compiled_cache.MIN_COMPILE_SECONDS:
                 compiled_cache.store(hs, key, self._database, plan)
         if self._database is not None:
             self._scratch = hs.Scratch(self._database)
