@@ -300,3 +300,25 @@ def test_files_are_read_in_batches_and_reported_in_folder_order(
     assert shown[-1] == "99-large-letter.txt"
     summary = findings[-1].evidence.model_dump()
     assert (summary["files_scanned"], summary["files_unreadable"]) == (len(docs) + 2, 1)
+
+
+def test_the_summary_says_how_many_folders_could_not_be_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from phileak.probes.files import walk as walk_module
+
+    share = tmp_path / "share"
+    (share / "locked").mkdir(parents=True)
+    (share / "locked" / "hidden-from-us.txt").write_text("Patient: Ada Brisk, DOB 02/01/1979. Diabetes.\n")
+    (share / "letter.txt").write_text("Patient: Omar Haddad, DOB 03/04/1971. Hypertension follow-up.\n")
+    listing = os.scandir
+
+    def refusing(folder: object = ".") -> object:
+        if isinstance(folder, str) and folder.endswith("/locked"):
+            raise PermissionError(13, "Permission denied")
+        return listing(folder)
+
+    monkeypatch.setattr(walk_module.os, "scandir", refusing)
+    findings = scan_in_process(share)
+    summary = findings[-1]
+    assert summary.kind == "files-people-summary" and "1 folders could not be read" in summary.title
+    evidence = summary.evidence.model_dump()
+    assert (evidence["files_scanned"], evidence["folders_unreadable"]) == (1, 1)

@@ -71,3 +71,22 @@ def test_a_file_over_the_byte_budget_is_a_batch_of_its_own() -> None:
 
     files = iter([(Path("a"), 10), (Path("big"), BATCH_BYTES + 1), (Path("b"), 10), (Path("c"), 10)])
     assert [[p.name for p in paths] for paths, _ in _batches(files)] == [["a"], ["big"], ["b", "c"]]
+
+
+def test_a_folder_that_cannot_be_listed_is_counted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from phileak.probes.files import walk as walk_module
+    from phileak.probes.files.walk import WalkStats
+
+    _tree(tmp_path)
+    listing = os.scandir
+
+    def refusing(folder: object = ".") -> object:  # the suite runs as root, which reads any folder: refuse
+        if isinstance(folder, str) and folder.endswith("/a"):
+            raise PermissionError(13, "Permission denied")
+        return listing(folder)
+
+    monkeypatch.setattr(walk_module.os, "scandir", refusing)
+    stats = WalkStats()
+    names = [path.name for path, _ in walk(tmp_path, max_files=100, stats=stats)]
+    assert names == [".dotfile", "z.txt", "one.csv"] and stats.unreadable_folders == 1
+

@@ -33,7 +33,7 @@ from phileak.phi.person_evidence import people_evidence
 from phileak.phi.redact import redact_text
 from phileak.phi.worker import analyse_each
 from phileak.probes.base import ScanContext
-from phileak.probes.files.walk import walk
+from phileak.probes.files.walk import WalkStats, walk
 from phileak.targets import Target
 
 MAX_FILES = 1_000_000
@@ -94,7 +94,8 @@ class FilesProbe:
         counter = PeopleCounter()
         tally = _Tally()
         in_flight: deque[asyncio.Task[list[_Read]]] = deque()
-        batches = _batches(walk(root, max_files=int(ctx.options.get("max_files") or MAX_FILES)))
+        walked = WalkStats()
+        batches = _batches(walk(root, max_files=int(ctx.options.get("max_files") or MAX_FILES), stats=walked))
         try:
             while True:
                 batch = next(batches, None)
@@ -109,8 +110,8 @@ class FilesProbe:
             for task in in_flight:
                 task.cancel()
             await asyncio.gather(*in_flight, return_exceptions=True)
-        if tally.scanned:
-            yield _summary(target, tally, counter)
+        if tally.scanned or walked.unreadable_folders:
+            yield _summary(target, tally, counter, walked)
 
 
 def _batches(files: Iterator[tuple[Path, int]]) -> Iterator[tuple[list[Path], int]]:
@@ -301,7 +302,7 @@ def _unreadable(
     )
 
 
-def _summary(target: Target, tally: _Tally, counter: PeopleCounter) -> Finding:
+def _summary(target: Target, tally: _Tally, counter: PeopleCounter, walked: WalkStats) -> Finding:
     distinct = counter.distinct()
     severity = tally.worst if tally.with_phi else Severity.INFO
     return Finding.create(
@@ -311,6 +312,7 @@ def _summary(target: Target, tally: _Tally, counter: PeopleCounter) -> Finding:
         severity=severity,
         title=(
             f"{tally.with_phi} of {tally.scanned} files hold personal or patient data, about {distinct} distinct people"
+            + (f"; {walked.unreadable_folders} folders could not be read" if walked.unreadable_folders else "")
         ),
         data_categories=sorted(tally.categories, key=lambda c: c.value),
         affected_individuals=distinct,
@@ -318,6 +320,7 @@ def _summary(target: Target, tally: _Tally, counter: PeopleCounter) -> Finding:
             files_scanned=tally.scanned,
             files_with_data=tally.with_phi,
             files_unreadable=tally.unreadable,
+            folders_unreadable=walked.unreadable_folders,
             files_per_person=round(counter.files_per_person(), 2) if distinct else None,
         ),
         remediation=REMEDIATION,

@@ -4,29 +4,37 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from phileak.errors import InputError, LimitExceeded
 
 
-def walk(root: Path, *, max_files: int) -> Iterator[tuple[Path, int]]:
+@dataclass
+class WalkStats:
+    """What a walk could not look into: folders it could not list (their files are not scanned)."""
+
+    unreadable_folders: int = 0
+
+
+def walk(root: Path, *, max_files: int, stats: WalkStats | None = None) -> Iterator[tuple[Path, int]]:
     """Regular files under `root` in a stable order (a folder's files by name, then its subfolders by name),
     each with its size; symbolic links are not followed; hidden folders are skipped. More than `max_files`
-    files is a limit, not a silent truncation."""
+    files is a limit, not a silent truncation; a folder that cannot be listed is counted in `stats`."""
     if root.is_file():
         yield root, _size(root)
         return
     if not root.is_dir():
         raise InputError(f"cannot read {root}: no such file or folder")
-    for seen, entry in enumerate(_files_under(str(root)), start=1):
+    for seen, entry in enumerate(_files_under(str(root), stats or WalkStats()), start=1):
         if seen > max_files:
             raise LimitExceeded(f"more than {max_files} files under the target (raise --max-files)")
         yield Path(entry.path), _entry_size(entry)
 
 
-def _files_under(root: str) -> Iterator[os.DirEntry[str]]:
+def _files_under(root: str, stats: WalkStats) -> Iterator[os.DirEntry[str]]:
     """Regular files, depth first. A directory read gives each entry's type, so links, sockets and devices
-    are told apart without a call per file; a folder that cannot be read is skipped, as os.walk does."""
+    are told apart without a call per file; a folder that cannot be read is counted and skipped."""
     folders = [root]
     while folders:
         folder = folders.pop()
@@ -34,6 +42,7 @@ def _files_under(root: str) -> Iterator[os.DirEntry[str]]:
             with os.scandir(folder) as listing:
                 entries = sorted(listing, key=lambda entry: entry.name)
         except OSError:
+            stats.unreadable_folders += 1
             continue
         subfolders: list[str] = []
         for entry in entries:
