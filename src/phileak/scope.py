@@ -299,6 +299,7 @@ class Resolver:
 
 
 _HOST_ANSWERS: Final = 4096
+_DNS_NAME: Final = 253  # the longest host name DNS has; the memos keep nothing longer
 
 
 class Scope:
@@ -357,7 +358,8 @@ class Scope:
             raise ScopeViolation(display_url(url), "not a valid URL") from None
         if parts.scheme not in _WEB_PORTS or not parts.hostname:
             raise ScopeViolation(display_url(url), "not an http(s) URL")
-        host, host_key = _host_and_key(parts.hostname)
+        hostname = parts.hostname
+        host, host_key = _host_and_key(hostname) if len(hostname) <= _DNS_NAME else _host_and_key.__wrapped__(hostname)
         if self._prefixes:
             path = _normalise_path(parts.path)
             port = port or _WEB_PORTS[parts.scheme]
@@ -431,9 +433,10 @@ class Scope:
                 answer = any(rule.contains(ip) for rule in self._cidrs)
             else:
                 answer = any(rule.matches(host) for rule in self._hosts)
-            if len(self._host_answers) >= _HOST_ANSWERS:
-                self._host_answers.clear()
-            self._host_answers[host] = answer
+            if len(host) <= _DNS_NAME:  # a longer name is no host anyway: not worth remembering
+                if len(self._host_answers) >= _HOST_ANSWERS:
+                    self._host_answers.clear()
+                self._host_answers[host] = answer
         return answer
 
     def _prefix_names(self, host: str) -> bool:

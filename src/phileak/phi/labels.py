@@ -365,13 +365,16 @@ def _restore_case(original: str, folded: str) -> str:
 _MAX_LABEL_CHARS: Final = 256
 
 
-@functools.lru_cache(maxsize=4096)
-@functools.lru_cache(maxsize=16384)
 def label_role(label: str | None) -> Role | None:
     """The role structure gives a value labelled `label`, or None when the label says nothing phileak uses."""
     if not label:
         return None
-    tokens = label_tokens(label[-_MAX_LABEL_CHARS:])
+    return _tail_role(label[-_MAX_LABEL_CHARS:])  # cached by the tail: a hostile label's size is not kept
+
+
+@functools.lru_cache(maxsize=16384)
+def _tail_role(label: str) -> Role | None:
+    tokens = label_tokens(label)
     for end in range(len(tokens), 0, -1):
         for size in range(min(_MAX_PHRASE_TOKENS, end), 0, -1):
             phrase = " ".join(tokens[end - size : end])
