@@ -176,12 +176,19 @@ _ROW_OR_LINE = re.compile(r"^(.*?\b(?:row|line) \d+)\b")
 _ARRAY_ITEM = re.compile(r"^([^\[]*\[\d+\])")
 
 
-@functools.lru_cache(maxsize=65536)
 def record_key(where: str | None) -> str:
     """The record a segment belongs to: a spreadsheet or CSV row, an NDJSON line, a JSON array item, else the
     whole document (per archive member)."""
     if not where:
         return ""
+    return _record_key(where) if len(where) <= _CACHED_WHERE else _record_key.__wrapped__(where)
+
+
+_CACHED_WHERE: Final = 512  # a longer location (a hostile JSON key path) is read, not remembered
+
+
+@functools.lru_cache(maxsize=65536)
+def _record_key(where: str) -> str:
     member, _, local = where.rpartition(": ")
     cell = _SHEET_CELL.match(local)
     if cell:
