@@ -374,13 +374,13 @@ def test_wildcard_matches_every_depth_but_never_the_apex(apex: list[str], below:
 
 
 def test_host_answers_are_remembered_but_never_a_name_longer_than_dns_allows() -> None:
-    scope = Scope.from_rules(["*.hospital.test", "10.0.0.0/8"])
+    scope = Scope.from_rules(["*.hospital.test", "127.0.0.0/8"])
     scope.check_url("https://portal.hospital.test/a")
-    scope.check_url("http://10.1.2.3/b")
+    scope.check_url("http://127.1.2.3/b")
     with pytest.raises(ScopeViolation):
         scope.check_url("https://" + "x" * 5000 + ".tracker.test/")
     with pytest.raises(ScopeViolation):
         scope.check_url("https://" + "a." * 3000 + "hospital.test.evil.test/")
-    assert scope._host_answers == {"portal.hospital.test": True, "10.1.2.3": True}
+    assert scope._host_answers == {"portal.hospital.test": True, "127.1.2.3": True}
     scope.check_url("https://" + "a." * 200 + "hospital.test/")  # 413 characters: allowed, not remembered
     assert len(scope._host_answers) == 2
