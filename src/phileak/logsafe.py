@@ -135,24 +135,28 @@ def _grouped_like_phone(text: str, groups: list[str]) -> bool:
     )
 
 
-_PATTERNS: Final[tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...]] = (
-    (_EMAIL, lambda m: redact_email(m[0])),
-    (_SSN, lambda m: redact_ssn(m[0])),
-    (_NIR, lambda m: redact_id(m[0])),
-    (_DATE, _date_or_keep),
-    (_PHONE, _phone_or_keep),
+def _always(_text: str) -> bool:
+    return True
+
+
+# (pattern, replacement, whether a text can hold a match at all: a cheap test that spares the pattern's pass)
+_PATTERNS: Final[
+    tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str], Callable[[str], bool]], ...]
+] = (
+    (_EMAIL, lambda m: redact_email(m[0]), lambda text: "@" in text or "%40" in text),
+    (_SSN, lambda m: redact_ssn(m[0]), _always),
+    (_NIR, lambda m: redact_id(m[0]), _always),
+    (_DATE, _date_or_keep, lambda text: _YEAR_SEEN.search(text) is not None),  # every form has a year
+    (_PHONE, _phone_or_keep, _always),
 )
 
 
 def scrub_patterns(text: str) -> str:
     """`text` with pattern-detected identifiers redacted; log-record timestamps, counts, durations, IPv4
     addresses and DICOM UIDs are left alone."""
-    for pattern, replace in _PATTERNS:
-        if pattern is _EMAIL and "@" not in text and "%40" not in text:
-            continue  # every e-mail form has one of them
-        if pattern is _DATE and _YEAR_SEEN.search(text) is None:
-            continue  # every date form has a four-digit year
-        text = pattern.sub(replace, text)
+    for pattern, replace, possible in _PATTERNS:
+        if possible(text):
+            text = pattern.sub(replace, text)
     return text
 
 

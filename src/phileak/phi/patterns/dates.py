@@ -11,7 +11,7 @@ from typing import Final
 
 from phileak.model import DataCategory
 from phileak.phi.identity import fold
-from phileak.phi.patterns.shapes import any_case
+from phileak.phi.patterns.shapes import any_case, longest_first
 from phileak.phi.spec import PatternSpec
 
 MIN_YEAR: Final = 1900
@@ -34,7 +34,7 @@ _MONTH_NUMBERS: Final = {
 _WRITTEN_MONTHS: Final = (
     *_MONTH_NUMBERS, "février", "févr", "fév", "août", "décembre", "déc",
 )  # fmt: skip
-_MONTH: Final = "(?:" + "|".join(any_case(m) for m in sorted(_WRITTEN_MONTHS, key=lambda m: (-len(m), m))) + r")\.?"
+_MONTH: Final = "(?:" + "|".join(any_case(m) for m in sorted(_WRITTEN_MONTHS, key=longest_first)) + r")\.?"
 _DAY: Final = r"(?:0?[1-9]|[12]\d|3[01])"
 _YEAR: Final = r"(?:19|20)\d\d"
 _ORDINAL: Final = "(?:st|nd|rd|th|er|ER)?"

@@ -15,7 +15,7 @@ from typing import Final
 from phileak.phi.identity import fold
 from phileak.phi.labels import NAME_PARTICLES, NOT_NAME_WORDS, Role
 from phileak.phi.patterns.dates import DATE_WRITTEN, numeric_date_valid, written_date_valid
-from phileak.phi.patterns.shapes import LETTER, LOWER, UPPER, words
+from phileak.phi.patterns.shapes import LETTER, LOWER, UPPER, longest_first, words
 from phileak.phi.validators import (
     dea_valid,
     digits,
@@ -41,7 +41,7 @@ _FILLER_WORDS: Final = r"is|are|of|the|this|patient|patient's|for|number|est|du|
 _FILLER: Final = rf"(?i:(?:(?:{_FILLER_WORDS})\b|no\.|n°)[ \t]*(?:[:#][ \t]*)?){{0,3}}"
 _TITLE: Final = r"(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr|Pr|Prof|Mme|Mlle|M|MR|MRS|MS|DR|MME|MLLE|Madame|Monsieur)\.?[ ]+)?"
 _NAME_TOKEN: Final = rf"[{UPPER}][{LETTER}'\u2019\-]*\.?"
-_PARTICLE: Final = "(?:" + "|".join(sorted(NAME_PARTICLES, key=lambda p: (-len(p), p))) + r")['\u2019]?"
+_PARTICLE: Final = "(?:" + "|".join(sorted(NAME_PARTICLES, key=longest_first)) + r")['\u2019]?"
 _NAME: Final = rf"{_NAME_TOKEN}(?:(?:[ ]|,[ ]?|\^+)(?:{_PARTICLE}[ ])?{_NAME_TOKEN}){{0,4}}\^*"
 _ANY_WORD: Final = rf"[{LETTER}][{LETTER}'\u2019.\-]*"
 _ANY_NAME: Final = rf"{_ANY_WORD}(?:(?:[ ]{{1,2}}|,[ ]?|\^+){_ANY_WORD}){{0,5}}\^*"

@@ -41,9 +41,15 @@ _PLAIN: Final = {
 }  # fmt: skip
 
 
+def longest_first(text: str) -> tuple[int, str]:
+    """Sort key of alternatives: longest first, ties by text, so every process builds the same expressions
+    (the compiled pattern cache is keyed by them)."""
+    return -len(text), text
+
+
 def alternation(words: list[str] | tuple[str, ...], *, case: bool = False) -> str:
     """A non-capturing alternation of `words`, longest first; `case` makes each word match in any case."""
-    ordered = sorted(set(words), key=lambda word: (-len(word), word))  # a stable order: a stable cache key
+    ordered = sorted(set(words), key=longest_first)
     return "(?:" + "|".join(any_case(w) if case else w for w in ordered) + ")"
 
 

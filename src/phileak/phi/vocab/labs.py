@@ -14,6 +14,7 @@ from functools import cache, lru_cache
 from typing import Final
 
 from phileak.model import DataCategory
+from phileak.phi.patterns.shapes import longest_first
 from phileak.phi.spec import PatternSpec, VocabularySpec
 from phileak.phi.vocab import context
 from phileak.phi.vocab._data import key, rows, with_unaccented
@@ -91,14 +92,8 @@ def _fragment(term: str) -> str:
     return "".join(parts)
 
 
-def _longest_first(text: str) -> tuple[int, str]:
-    """Alternatives longest first, ties in a fixed order: the same expressions in every process (the compiled
-    pattern cache is keyed by them)."""
-    return -len(text), text
-
-
 def _alternation(items: list[str] | tuple[str, ...], *, escape: bool) -> str:
-    ordered = sorted(set(items), key=_longest_first)
+    ordered = sorted(set(items), key=longest_first)
     return "(?:" + "|".join(re.escape(i) if escape else i for i in ordered) + ")"
 
 
@@ -112,7 +107,7 @@ _GROUP_SIZE: Final = 18
 
 
 def _analyte_alternation(terms: list[str] | tuple[str, ...]) -> str:
-    return "(?:" + "|".join(sorted({_fragment(t) for t in terms}, key=_longest_first)) + ")"
+    return "(?:" + "|".join(sorted({_fragment(t) for t in terms}, key=longest_first)) + ")"
 
 
 def _tail() -> str:
@@ -136,7 +131,7 @@ def _parser() -> re.Pattern[str]:
 
 def _hyperscan_regexes() -> list[str]:
     """One expression per group of analytes, without group names (hyperscan does not take them)."""
-    terms = sorted({term for term, _lang, _strength in rows(ANALYTES_FILE)}, key=_longest_first)
+    terms = sorted({term for term, _lang, _strength in rows(ANALYTES_FILE)}, key=longest_first)
     tail = re.sub(r"\(\?P<\w+>", "(?:", _tail())
     return [rf"\b{_analyte_alternation(terms[i : i + _GROUP_SIZE])}{tail}" for i in range(0, len(terms), _GROUP_SIZE)]
 
