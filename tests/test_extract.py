@@ -494,7 +494,7 @@ LIMITED: list[tuple[str, Callable[[], bytes], str, ExtractLimits]] = [
     ("long.pdf", lambda: make_pdf(pages=30), "max_pdf_pages", ExtractLimits(max_pdf_pages=10)),
     ("big.txt", lambda: b"x" * 5000, "max_input_bytes", ExtractLimits(max_input_bytes=4096)),
     ("wordy.txt", lambda: b"word " * 2000, "max_output_chars", ExtractLimits(max_output_chars=1000)),
-    ("wide.csv", lambda: b"a,b\n" + b"1,2\n" * 100, "max_segments", ExtractLimits(max_segments=50)),
+    ("wide.csv", lambda: b"a,b\n" + b"1,2\n" * 100, "max_segments", ExtractLimits(max_segments=0)),
     ("slow.pdf", lambda: make_pdf(pages=2), "max_seconds", ExtractLimits(max_seconds=-1)),
 ]  # fmt: skip
 
@@ -509,6 +509,31 @@ def test_each_limit_ends_in_a_one_line_error_naming_it(
     assert limit in str(error.value)
     assert isinstance(error.value, LimitExceeded)
     assert_clean_error(error.value)
+
+
+def test_a_table_past_the_segment_limit_keeps_the_rows_read_before_it() -> None:
+    """A large export is reported on what fits (its first rows), and says it was read in part; a limit reached
+    before any text came out is still an error."""
+    table = b"mrn,diagnosis\n" + b"".join(b"%d,Asthma\n" % (4_000_000 + row) for row in range(100))
+    document = extract(table, name="export.csv", limits=ExtractLimits(max_segments=50))
+    assert len(document.segments) == 50
+    assert document.read_in_part == "limit max_segments reached"
+    assert [s.text for s in document.segments[2:4]] == ["4000000", "Asthma"]  # after the header row
+    assert document.segments[-1].where == "row 25"
+    assert extract(table, name="export.csv").read_in_part is None
+
+
+def test_text_past_the_output_limit_keeps_the_blocks_read_before_it() -> None:
+    block = ("Patient: Omar Haddad, MRN 4481122. Asthma.\n" * 1600).encode()  # about 70 kB: two blocks
+    document = extract(block * 3, name="notes.txt", limits=ExtractLimits(max_output_chars=150_000))
+    assert document.read_in_part == "limit max_output_chars reached"
+    assert 0 < sum(len(s.text) for s in document.segments) <= 150_000
+
+
+async def test_isolated_extraction_keeps_a_partial_read() -> None:
+    table = b"mrn,diagnosis\n" + b"".join(b"%d,Asthma\n" % (4_000_000 + row) for row in range(100))
+    document = await extract_isolated(table, "export.csv", ExtractLimits(max_segments=50))
+    assert (len(document.segments), document.read_in_part) == (50, "limit max_segments reached")
 
 
 def test_nesting_within_the_depth_limit_is_extracted() -> None:

@@ -322,3 +322,33 @@ def test_the_summary_says_how_many_folders_could_not_be_read(tmp_path: Path, mon
     assert summary.kind == "files-people-summary" and "1 folders could not be read" in summary.title
     evidence = summary.evidence.model_dump()
     assert (evidence["files_scanned"], evidence["folders_unreadable"]) == (1, 1)
+
+
+def test_a_table_past_the_extraction_limit_is_reported_on_the_rows_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A patient export larger than a document may give is the typical leak: it is reported on the rows read
+    before the limit (not skipped as unreadable), and the finding and summary say it was read in part."""
+    from functools import partial
+
+    from phileak.phi.extract.limits import ExtractLimits
+    from phileak.probes.files import probe as files_probe
+
+    share = tmp_path / "share"
+    share.mkdir()
+    rows = "".join(f"{48_200_000 + i},Patient{i:03d},03/04/19{50 + i % 40},HIV\n" for i in range(400))
+    (share / "export.csv").write_text("mrn,last_name,dob,diagnosis\n" + rows)
+    (share / "letter.txt").write_text("Patient: Omar Haddad, DOB 03/04/1971. Hypertension follow-up.\n")
+    monkeypatch.setattr(files_probe, "ExtractLimits", partial(ExtractLimits, max_segments=200))
+    findings = scan_in_process(share)
+    export = next(f for f in findings if f.target.endswith("export.csv"))
+    assert export.kind == "phi-in-file" and export.severity.value == "critical"
+    assert export.title == "Patient data in export.csv (read in part: limit max_segments reached)"
+    evidence = export.evidence.model_dump()
+    assert evidence["read_in_part"] == "limit max_segments reached" and evidence["counts"]["mrn"] == 49
+    assert export.affected_individuals == 49
+    summary = findings[-1]
+    assert "(1 files read only in part: more are likely)" in summary.title
+    assert summary.evidence.model_dump()["files_read_in_part"] == 1 and summary.affected_individuals == 50
+    letter = next(f for f in findings if f.target.endswith("letter.txt"))
+    assert "read_in_part" not in letter.evidence.model_dump() and "read in part" not in letter.title

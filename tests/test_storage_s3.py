@@ -232,3 +232,30 @@ async def test_listing_by_folders_matches_the_flat_listing_on_seaweedfs(lab: Sea
     anonymous_planned = await listing(public, False, 4)
     assert sorted(anonymous_planned) == sorted(await listing(public, False, 1))
     assert len(anonymous_planned) == LAB_PATIENTS * REPORTS_PER_PATIENT
+
+
+async def test_a_table_past_the_extraction_limit_is_analysed_on_the_rows_read(
+    lab: Seaweed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A public export larger than a document may give is not an unreadable object: the rows read before the
+    limit are analysed and the listing's evidence counts the object as read in part."""
+    from functools import partial
+
+    from phileak.lab import Runtime
+    from phileak.lab.storage_services import SEAWEEDFS, _create, owner_client, public_policy
+    from phileak.phi.extract.limits import ExtractLimits
+    from phileak.probes.storage import probe as probe_module
+
+    runtime = Runtime(SEAWEEDFS.name, lab.status.ports, lab.lab.data_root / SEAWEEDFS.name)
+    client = owner_client(runtime)
+    bucket = "lgh-large-export"
+    _create(client, bucket)
+    client.put_bucket_policy(Bucket=bucket, Policy=json.dumps(public_policy(bucket)))
+    rows = "".join(f"{48_100_000 + i},Patient{i:03d},HIV\n" for i in range(300))
+    client.put_object(Bucket=bucket, Key="exports/patients.csv", Body=("mrn,last_name,diagnosis\n" + rows).encode())
+    monkeypatch.setattr(probe_module, "ExtractLimits", partial(ExtractLimits, max_segments=150))
+    kinds = by_kind(await scan(f"s3://{bucket}", lab))
+    content = kinds["bucket-public-list"][0].evidence.model_extra["content"]
+    assert (content["objects_analysed"], content["read_in_part"], content["unreadable"]) == (1, 1, {})
+    [hit] = kinds["phi-in-object"]
+    assert hit.severity.value == "critical" and hit.evidence.model_extra["counts"]["mrn"] == 49  # rows 2-50

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 from phileak import logsafe
@@ -40,9 +41,12 @@ class Analysis:
     patient_identifiers: frozenset[DataCategory] = frozenset()
     clinical_source: bool = False
     sensitivities: frozenset[str] = frozenset()
+    tallied: Mapping[DataCategory, int] | None = None  # counts per category when `detections` were trimmed
 
     @functools.cached_property
     def categories(self) -> frozenset[DataCategory]:
+        if self.tallied is not None:
+            return frozenset(self.tallied)
         return frozenset(d.category for d in self.detections)
 
     @property
@@ -60,6 +64,8 @@ class Analysis:
         return bool(self.patient_identifiers) and (bool(self.health) or self.clinical_source)
 
     def counts(self) -> dict[DataCategory, int]:
+        if self.tallied is not None:
+            return dict(self.tallied)
         out: dict[DataCategory, int] = {}
         for detection in self.detections:
             out[detection.category] = out.get(detection.category, 0) + 1
@@ -109,6 +115,17 @@ class Analysis:
             passage = passage[: max_chars - 1] + "…"
         return logsafe.scrub(("…" if start > 0 else "") + passage)
 
+    def trimmed(self, keep: int = 2_000) -> Analysis:
+        """This analysis with at most about `keep` detections, for sending a large table's analysis between
+        processes: what the name holds and the excerpt's segment stay, the counts are carried as numbers.
+        Categories, counts, people, PHI status, severity and excerpt are unchanged."""
+        if len(self.detections) <= keep:
+            return self
+        focus = self._focus()
+        shown = focus.segment if focus is not None else -1
+        kept = [d for d in self.detections if d.segment in (-1, shown)]
+        return replace(self, detections=kept, tallied=self.counts())
+
     def _focus(self) -> Detection | None:
         """A patient identifier with a health fact in its segment, else any identifier, else anything."""
         health_segments = {d.segment for d in self.detections if d.category in HEALTH_CONTEXT}
@@ -128,3 +145,27 @@ def segments_of(document: Document) -> list[Segment]:
     """The analysed segments: the document's name (a file name, an object key) first, then its segments."""
     head = [Segment(text=document.name, label="file name", where="name")] if document.name else []
     return [*head, *document.segments]
+
+
+def joined(parts: Sequence[tuple[int, Analysis]]) -> Analysis:
+    """One analysis of a document analysed in slices: each part is (index of its first segment, its analysis);
+    the first part's name detections stay, a person seen in several slices is one record."""
+    detections: list[Detection] = []
+    people: dict[str, set[tuple[str, str]]] = {}
+    for offset, part in parts:
+        if offset:
+            detections += [
+                Detection(d.category, d.detector, d.segment + offset, d.start, d.end, d.confidence)
+                for d in part.detections
+            ]
+        else:
+            detections += part.detections
+        for person in part.people:
+            people.setdefault(person.key, set()).update(person.attributes)
+    return Analysis(
+        detections=detections,
+        people=[PersonRecord(key=key, attributes=frozenset(attributes)) for key, attributes in people.items()],
+        patient_identifiers=frozenset().union(*(part.patient_identifiers for _, part in parts)),
+        clinical_source=any(part.clinical_source for _, part in parts),
+        sensitivities=frozenset().union(*(part.sensitivities for _, part in parts)),
+    )

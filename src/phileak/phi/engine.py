@@ -21,14 +21,14 @@ import importlib
 import logging
 import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
 from phileak import logsafe
 from phileak.model import DataCategory
 from phileak.phi import labels
-from phileak.phi.analysis import HEALTH_CONTEXT, PATIENT_IDENTIFIERS, REDACTED, Analysis, segments_of
+from phileak.phi.analysis import HEALTH_CONTEXT, PATIENT_IDENTIFIERS, REDACTED, Analysis, joined, segments_of
 from phileak.phi.candidates import (
     CUE_REACH,
     Candidate,
@@ -117,6 +117,8 @@ _CLINICAL_SOURCES: Final = frozenset({"dicom"})
 # A document of this few segments (a file's name and its text) is scanned a segment at a time: cheaper than
 # finding each hit's segment in one joined scan, which pays off for the many short fields of a form or a table.
 _SCANNED_ALONE: Final = 4
+SLICE_SEGMENTS: Final = 20_000  # a larger document is analysed in slices of whole records ...
+SLICE_CHARS: Final = 4_000_000  # ... or one of more characters than this
 
 
 # --- compiled detectors --------------------------------------------------------------------------------------
@@ -238,7 +240,17 @@ class PhiEngine:
         return self.analyse(Document(segments=[Segment(text=text, label=label)], name=name))
 
     def analyse(self, document: Document) -> Analysis:
-        return _Run(self, document).analysis()
+        """What `document` holds. A large table is analysed a slice of whole records at a time (what one
+        analysis holds in memory grows with its size), the slices' results joined as one."""
+        segments = document.segments
+        if len(segments) <= SLICE_SEGMENTS and sum(len(s.text or "") for s in segments) <= SLICE_CHARS:
+            return _Run(self, document).analysis()
+        parts: list[tuple[int, Analysis]] = []
+        for start, end in record_slices(segments):
+            part = Document(segments=segments[start:end], name=document.name if start == 0 else None,
+                            source=document.source)  # fmt: skip
+            parts.append((start, _Run(self, part).analysis()))
+        return joined(parts)
 
 
 class _Hashing:
@@ -652,6 +664,28 @@ def _sensitivity_function() -> Callable[[str], object] | None:
 
 
 # --- helpers -----------------------------------------------------------------------------------------------------
+
+
+def record_slices(segments: Sequence[Segment]) -> Iterator[tuple[int, int]]:
+    """(start, end) slices of `segments`, each of at most about SLICE_SEGMENTS segments and SLICE_CHARS characters,
+    cut where one record (a row, a line, an array item) ends and the next begins; a record longer than a slice
+    is cut anyway (its people are assembled a slice at a time)."""
+    start = 0
+    total = len(segments)
+    while start < total:
+        end, chars = start, 0
+        while end < total and end - start < SLICE_SEGMENTS and chars <= SLICE_CHARS:
+            chars += len(segments[end].text or "")
+            end += 1
+        if end < total:
+            last = record_key(segments[end - 1].where)
+            back = end - 1
+            while back > start and record_key(segments[back - 1].where) == last:
+                back -= 1
+            if back > start:  # else the slice is all one record
+                end = back
+        yield start, end
+        start = end
 
 
 def _valid(spec: PatternSpec, value: str) -> bool:

@@ -23,7 +23,7 @@ R = TypeVar("R")
 WORKER_MEMORY_MB = 2048
 SETUP_SECONDS = 120.0  # building the engine, and the first call's wait for it
 SECONDS_PER_MB = 10.0  # the engine reads about 1 MB/s in the worst documents measured; ten times that is slow
-RESULT_BYTES = 64 * 1024 * 1024
+RESULT_BYTES = 192 * 1024 * 1024  # a table of 2,000,000 cells (the extraction limit) may name 400,000 people
 _WORKERS: dict[str, IsolatedWorker] = {}
 
 

@@ -21,9 +21,11 @@ class Skipped(Picklable):
 
 @dataclass(frozen=True, slots=True)
 class ExtractedDocument(Document):
-    """A Document plus the parts of the input that were skipped, each with a one-line reason."""
+    """A Document plus the parts of the input that were skipped, each with a one-line reason, and, when a limit
+    on how much text one input may give was reached, which one: the segments are then those read before it."""
 
     skipped: tuple[Skipped, ...] = ()
+    read_in_part: str | None = None
 
 
 NestedExtractor = Callable[["Context", bytes, str], Iterator[Segment]]

@@ -15,6 +15,9 @@ from phileak.phi.extract.sniff import Format, sniff
 from phileak.phi.spec import Segment
 
 FormatExtractor = Callable[[bytes, Context], Iterator[Segment]]
+# Limits on how much text one input gives (a large table, a long log): what was read before one is kept.
+# The others (bombs, nesting, oversized input, a parser out of memory) mean nothing read can be trusted whole.
+PARTIAL_LIMITS = frozenset({"max_segments", "max_output_chars", "max_seconds"})
 
 # Imported on first use: a process that only reads CSV never loads pdfium, pydicom or openpyxl.
 _EXTRACTORS: dict[Format, str] = {
@@ -114,13 +117,23 @@ class Extraction:
 def extract(data: bytes, *, name: str | None = None, limits: ExtractLimits = DEFAULT_LIMITS) -> ExtractedDocument:
     """The text of `data` as a Document, whatever its format (sniffed from its bytes; `name` is a hint and is
     kept as the Document's name). Raises ExtractionError (one line, no content) for malformed or unsupported
-    input and ExtractionLimitExceeded when a limit is reached. Runs in this process: see extract_isolated for
-    input from an untrusted source in a format whose Format.isolate is true."""
+    input and ExtractionLimitExceeded when a limit is reached, except one of PARTIAL_LIMITS once some text was
+    read: the document then holds what was read before it, and `read_in_part` says which limit. Runs in this
+    process: see extract_isolated for input from an untrusted source in a format whose Format.isolate is true."""
     extraction = Extraction(data, name=name, limits=limits)
-    segments = list(extraction.segments())
+    segments: list[Segment] = []
+    read_in_part = None
+    try:
+        for segment in extraction.segments():
+            segments.append(segment)
+    except ExtractionLimitExceeded as exc:
+        if exc.limit not in PARTIAL_LIMITS or not segments:
+            raise
+        read_in_part = f"limit {exc.limit} reached"
     return ExtractedDocument(
-        segments=segments, name=name, source=extraction.format.value, skipped=tuple(extraction.skipped)
-    )
+        segments=segments, name=name, source=extraction.format.value, skipped=tuple(extraction.skipped),
+        read_in_part=read_in_part,
+    )  # fmt: skip
 
 
 def read_capped(path: str | Path, limits: ExtractLimits) -> bytes:

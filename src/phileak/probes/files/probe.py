@@ -55,8 +55,9 @@ REMEDIATION = (
 
 
 def analyse_all(engine: PhiEngine, documents: list[ExtractedDocument]) -> list[Analysis]:
-    """In the engine's worker: a batch of files, in one trip."""
-    return [engine.analyse(document) for document in documents]
+    """In the engine's worker: a batch of files, in one trip (a large table's analysis trimmed for the trip
+    back: its counts as numbers, the detections its excerpt and name need)."""
+    return [engine.analyse(document).trimmed() for document in documents]
 
 
 async def _analysed_all(hasher: IdentityHasher, documents: list[ExtractedDocument]) -> list[Analysis | str]:
@@ -80,6 +81,7 @@ class _Tally:
     scanned: int = 0
     with_phi: int = 0
     unreadable: int = 0
+    read_in_part: int = 0
     worst: Severity = Severity.INFO
     categories: set[DataCategory] = field(default_factory=set)
 
@@ -204,6 +206,7 @@ def _findings(
             yield _unreadable(read.path, root, read.document, read.analysis, read.failure, ctx)
             continue
         analysis = read.analysis
+        tally.read_in_part += 1 if read.document.read_in_part else 0
         if analysis is None or not analysis.categories:
             continue
         tally.with_phi += 1
@@ -259,13 +262,14 @@ def _file_finding(
     in_name = sorted({d.category.value for d in analysis.detections if d.segment == -1})
     kind = "phi-in-file" if analysis.is_phi else "pii-in-file"
     what = "Patient data" if analysis.is_phi else "Personal identifiers"
+    in_part = f" (read in part: {document.read_in_part})" if document.read_in_part else ""
     return Finding.create(
         probe="files",
         target=shown,
         kind=kind,
         key=key,
         severity=analysis.severity(),
-        title=f"{what} in {relative}" + (" (also in its file name)" if in_name else ""),
+        title=f"{what} in {relative}" + (" (also in its file name)" if in_name else "") + in_part,
         data_categories=sorted(analysis.categories, key=lambda c: c.value),
         affected_individuals=len({person.key for person in analysis.people}),
         evidence=Evidence(
@@ -277,6 +281,7 @@ def _file_finding(
             in_file_name=in_name,
             format=document.source,
             skipped_parts=len(document.skipped),
+            **({"read_in_part": document.read_in_part} if document.read_in_part else {}),
         ),
         remediation=REMEDIATION,
     )
@@ -312,6 +317,7 @@ def _summary(target: Target, tally: _Tally, counter: PeopleCounter, walked: Walk
         severity=severity,
         title=(
             f"{tally.with_phi} of {tally.scanned} files hold personal or patient data, about {distinct} distinct people"
+            + (f" ({tally.read_in_part} files read only in part: more are likely)" if tally.read_in_part else "")
             + (f"; {walked.unreadable_folders} folders could not be read" if walked.unreadable_folders else "")
         ),
         data_categories=sorted(tally.categories, key=lambda c: c.value),
@@ -321,6 +327,7 @@ def _summary(target: Target, tally: _Tally, counter: PeopleCounter, walked: Walk
             files_with_data=tally.with_phi,
             files_unreadable=tally.unreadable,
             folders_unreadable=walked.unreadable_folders,
+            files_read_in_part=tally.read_in_part,
             files_per_person=round(counter.files_per_person(), 2) if distinct else None,
         ),
         remediation=REMEDIATION,

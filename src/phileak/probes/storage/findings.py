@@ -315,7 +315,8 @@ def _content_evidence(outcome: ContentOutcome) -> dict[str, Any]:
             "objects_read": content.read, "objects_analysed": content.analysed, "bytes_read": content.bytes_read,
             "objects_with_identifiers": content.with_phi, "skipped_over_read_cap": content.skipped_too_large,
             "empty": content.empty, "refused": content.denied, "size_differs_from_listing": content.size_mismatch,
-            "unreadable": dict(content.unreadable), "cut_short": content.cut_short,
+            "read_in_part": content.read_in_part, "unreadable": dict(content.unreadable),
+            "cut_short": content.cut_short,
         }  # fmt: skip
         if outcome.extraction:
             data["content"]["extraction"] = dict(outcome.extraction)

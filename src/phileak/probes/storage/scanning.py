@@ -127,6 +127,7 @@ class ContentStats:
     skipped_too_large: int = 0
     empty: int = 0
     size_mismatch: int = 0
+    read_in_part: int = 0  # objects whose text passed an extraction limit: what came before it was analysed
     denied: int = 0
     unreadable: dict[str, int] = field(default_factory=dict)
     cut_short: str | None = None
@@ -350,6 +351,7 @@ class ContentScan:
                 self.stats.failed(outcome.error or "unreadable")
                 continue
             document: Document = outcome.document
+            self.stats.read_in_part += 1 if outcome.document.read_in_part else 0
             named = Document(segments=document.segments, name=readable_key(item.key), source=document.source)
             documents.append((item, named))
         results = await self._adapter.analyse_many([document for _, document in documents])
