@@ -315,6 +315,20 @@ def test_people_values_are_registered_with_logsafe(engine: PhiEngine) -> None:
     assert "99812344" not in logsafe.scrub("id 99812344 failed")
 
 
+def test_a_name_registered_with_logsafe_is_never_a_lone_word(default_engine: PhiEngine) -> None:
+    """Names given in columns are registered whole, in both orders; a surname that is also a word ("Page") is
+    not scrubbed alone from every later log line and report ("context.page.url", "page_path")."""
+    rows = [Segment("Quillon", label="first_name", where="row 2"), Segment("Page", label="last_name", where="row 2"),
+            Segment("99812377", label="mrn", where="row 2"), Segment("Page", label="last_name", where="row 3"),
+            Segment("99812378", label="mrn", where="row 3")]  # fmt: skip
+    analysis = default_engine.analyse(Document(segments=rows, source="csv"))
+    assert len(analysis.people) == 2
+    assert logsafe.scrub("sent context.page.url and page_path") == "sent context.page.url and page_path"
+    assert "Quillon" not in logsafe.scrub("row of Quillon Page") and "Page" not in logsafe.scrub("row of Quillon Page")
+    assert "Quillon" not in logsafe.scrub("PAGE, Quillon: unreadable")
+    assert "99812378" not in logsafe.scrub("id 99812378 failed")
+
+
 def test_without_a_hasher_people_are_hashed_with_a_key_of_their_own() -> None:
     text = "Patient: Jane Doe  MRN: 00482913"
     first = PhiEngine(patterns=default_patterns(), vocabularies=[]).analyse_text(text).people

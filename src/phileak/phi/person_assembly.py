@@ -163,13 +163,24 @@ class PersonBuilder:
     def values(self) -> list[str]:
         """The raw values this person was built from (to register with logsafe)."""
         return [
-            *self.name_parts.values(),
+            *self._name_forms(),
             *(raw for raw, _ in self.slots.values()),
             *self.emails.values(),
             *self.hashed,
             *self.phones.values(),
             *self.addresses,
         ]
+
+
+    def _name_forms(self) -> list[str]:
+        """The name as a log line may write it: whole, and in the other order too when it came in two parts (a
+        CSV's first_name and last_name). A name of one word is left out: alone it identifies no one, and
+        registered it would redact that word in every later line and report ("Page" in `page_path`, "May")."""
+        name = self.name
+        if name is None or len(name_words(name)) < 2:
+            return []
+        parts = list(self.name_parts.values())
+        return [name, f"{parts[1]} {parts[0]}"] if len(parts) == 2 else [name]
 
 
 def _add(attributes: set[tuple[str, str]], kind: str, digest: str | None) -> None:
