@@ -206,6 +206,34 @@ def test_phone_normalisation_matches_the_phonenumbers_package() -> None:
         assert identity._simple_e164(value, region) == expected
 
 
+_SEPARATORS = st.sampled_from(["", " ", "-", "."])
+
+
+@given(st.integers(200, 999), st.integers(0, 999), st.integers(0, 9999), _SEPARATORS, _SEPARATORS,
+       st.sampled_from(["{a}{s}{b}{t}{c}", "({a}) {b}{t}{c}", "({a}){b}-{c}", "+1 {a}{s}{b}{t}{c}",
+                        "1-{a}-{b}-{c}", "+1({a}) {b}-{c}", "1{a}{b}{c}"]))  # fmt: skip
+def test_ordinary_north_american_numbers_read_without_phonenumbers_give_its_answer(
+    area: int, exchange: int, line: int, s: str, t: str, form: str
+) -> None:
+    library = pytest.importorskip("phonenumbers")
+    value = form.format(a=area, b=f"{exchange:03d}", c=f"{line:04d}", s=s, t=t)
+    assert identity._ORDINARY["US"].fullmatch(value)
+    expected = library.format_number(library.parse(value, "US"), library.PhoneNumberFormat.E164)
+    assert identity._normalise_phone(value, "US") == expected
+
+
+@given(st.integers(1, 9), st.lists(st.integers(0, 99), min_size=4, max_size=4), _SEPARATORS,
+       st.sampled_from(["0", "+33 ", "+33"]))  # fmt: skip
+def test_ordinary_french_numbers_read_without_phonenumbers_give_its_answer(
+    first: int, pairs: list[int], separator: str, head: str
+) -> None:
+    library = pytest.importorskip("phonenumbers")
+    value = f"{head}{first}{separator}" + separator.join(f"{pair:02d}" for pair in pairs)
+    assert identity._ORDINARY["FR"].fullmatch(value)
+    expected = library.format_number(library.parse(value, "FR"), library.PhoneNumberFormat.E164)
+    assert identity._normalise_phone(value, "FR") == expected
+
+
 @given(st.dates(min_value=date(1900, 1, 1), max_value=date(2099, 12, 31)))
 def test_every_date_form_hashes_alike(day: date) -> None:
     us, fr = IdentityHasher(KEY), IdentityHasher(KEY, region="FR")

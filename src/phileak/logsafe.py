@@ -12,7 +12,7 @@ import logging
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 from phileak.phi.identity import MONTH_NAMES, dicom_name_to_natural, parse_date
@@ -55,8 +55,17 @@ class SensitiveValues:
                 if "^" in value:
                     self._remember(dicom_name_to_natural(value))
 
-    def _remember(self, value: str) -> None:
-        key = self._matcher.add(value)
+    def register_as(self, values: Iterable[tuple[str, str]]) -> None:
+        """Remember each (value, category): redacted by its category's rules, no guessing what it is."""
+        with self._lock:
+            for value, category in values:
+                if value:
+                    self._remember(value, category)
+                    if "^" in value:
+                        self._remember(dicom_name_to_natural(value), category)
+
+    def _remember(self, value: str, category: str | None = None) -> None:
+        key = self._matcher.add(value, category)
         if key is None:
             return
         self._recent[key] = None
@@ -166,6 +175,11 @@ _registry = SensitiveValues()
 def register(*values: str) -> None:
     """Keep these raw values out of every log line and exception message from now on."""
     _registry.register(*values)
+
+
+def register_as(values: Iterable[tuple[str, str]]) -> None:
+    """`register` for (value, category) pairs whose category is known (a person's name, e-mail, phone ...)."""
+    _registry.register_as(values)
 
 
 def scrub(text: str) -> str:

@@ -147,25 +147,21 @@ def segments_of(document: Document) -> list[Segment]:
     return [*head, *document.segments]
 
 
-def joined(parts: Sequence[tuple[int, Analysis]]) -> Analysis:
-    """One analysis of a document analysed in slices: each part is (index of its first segment, its analysis);
-    the first part's name detections stay, a person seen in several slices is one record."""
+def joined(parts: Sequence[Analysis]) -> Analysis:
+    """One analysis of a document analysed in slices (each slice's detections already placed in the whole
+    document): a person seen in several slices is one record."""
     detections: list[Detection] = []
-    people: dict[str, set[tuple[str, str]]] = {}
-    for offset, part in parts:
-        if offset:
-            detections += [
-                Detection(d.category, d.detector, d.segment + offset, d.start, d.end, d.confidence)
-                for d in part.detections
-            ]
-        else:
-            detections += part.detections
+    people: dict[str, PersonRecord] = {}
+    for part in parts:
+        detections += part.detections
         for person in part.people:
-            people.setdefault(person.key, set()).update(person.attributes)
+            seen = people.setdefault(person.key, person)
+            if seen is not person and not person.attributes <= seen.attributes:
+                people[person.key] = PersonRecord(key=person.key, attributes=seen.attributes | person.attributes)
     return Analysis(
         detections=detections,
-        people=[PersonRecord(key=key, attributes=frozenset(attributes)) for key, attributes in people.items()],
-        patient_identifiers=frozenset().union(*(part.patient_identifiers for _, part in parts)),
-        clinical_source=any(part.clinical_source for _, part in parts),
-        sensitivities=frozenset().union(*(part.sensitivities for _, part in parts)),
+        people=list(people.values()),
+        patient_identifiers=frozenset().union(*(part.patient_identifiers for part in parts)),
+        clinical_source=any(part.clinical_source for part in parts),
+        sensitivities=frozenset().union(*(part.sensitivities for part in parts)),
     )

@@ -245,11 +245,11 @@ class PhiEngine:
         segments = document.segments
         if len(segments) <= SLICE_SEGMENTS and sum(len(s.text or "") for s in segments) <= SLICE_CHARS:
             return _Run(self, document).analysis()
-        parts: list[tuple[int, Analysis]] = []
+        parts: list[Analysis] = []
         for start, end in record_slices(segments):
             part = Document(segments=segments[start:end], name=document.name if start == 0 else None,
                             source=document.source)  # fmt: skip
-            parts.append((start, _Run(self, part).analysis()))
+            parts.append(_Run(self, part, first_segment=start).analysis())
         return joined(parts)
 
 
@@ -284,14 +284,15 @@ class _Hashing:
             self._hashes[key] = self.hasher.person(**parts)
         return self._hashes[key]
 
-    def register(self, key: str, values: list[str]) -> None:
-        """logsafe.register the raw values of the person keyed `key`, unless this engine already did."""
+    def register(self, key: str, values: list[tuple[str, str]]) -> None:
+        """logsafe.register the raw values (with their categories) of the person keyed `key`, unless this engine
+        already did."""
         if key in self._registered:
             return
         if len(self._registered) > self._LIMIT:
             self._registered.clear()
         self._registered.add(key)
-        logsafe.register(*values)
+        logsafe.register_as(values)
 
 
 # --- one analysis ----------------------------------------------------------------------------------------------
@@ -308,12 +309,14 @@ class _SegmentHits:
 class _Run:
     """The state of one `analyse` call."""
 
-    def __init__(self, engine: PhiEngine, document: Document) -> None:
+    def __init__(self, engine: PhiEngine, document: Document, first_segment: int = 0) -> None:
+        """`first_segment`: where `document` starts in the one it is a slice of (detections are placed there)."""
         self.engine = engine
         self.document = document
         self.segments = segments_of(document)
         self.texts = [segment.text or "" for segment in self.segments]
         self.name_offset = 1 if document.name else 0
+        self.shift = first_segment - self.name_offset  # from an index in self.segments to Detection.segment
 
     def analysis(self) -> Analysis:
         identifiers: list[Candidate] = []
@@ -322,8 +325,8 @@ class _Run:
             self._segment(index, hits, identifiers, facts)
         kept, person_tied, builders = self._records(identifiers)
         detections = [self._detection(c) for c in kept]
-        offset = self.name_offset
-        detections += [Detection(f[3], f[4], f[0] - offset, f[1], f[2], f[5]) for f in sorted(facts)]
+        shift = self.shift
+        detections += [Detection(f[3], f[4], f[0] + shift, f[1], f[2], f[5]) for f in sorted(facts)]
         return Analysis(
             detections=detections,
             people=self._people(builders),
@@ -630,7 +633,7 @@ class _Run:
         return [PersonRecord(key=key, attributes=frozenset(attributes)) for key, attributes in by_key.items()]
 
     def _detection(self, c: Candidate) -> Detection:
-        return Detection(c.category, c.detector, c.segment - self.name_offset, c.start, c.end, round(c.confidence, 3))
+        return Detection(c.category, c.detector, c.segment + self.shift, c.start, c.end, round(c.confidence, 3))
 
     def _sensitivities(self, facts: list[Fact]) -> frozenset[str]:
         """The special categories (HIV, mental health, reproductive ...) the health facts fall in."""

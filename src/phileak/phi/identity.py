@@ -211,9 +211,23 @@ def _phonenumbers() -> ModuleType | None:
         return None
 
 
+# Numbers written the ordinary way in their own region, read without `phonenumbers` (which takes about 60 us
+# per number): the same E.164 form, checked against it in the tests.
+_ORDINARY: Final = {
+    "US": re.compile(r"(?:\+?1[ .-]?)?(\()?([2-9]\d\d)(?(1)\)) ?[ .-]?(\d{3})[ .-]?(\d{4})"),
+    "FR": re.compile(r"(?:\+33 ?|0)([1-9])[ .-]?(\d\d)[ .-]?(\d\d)[ .-]?(\d\d)[ .-]?(\d\d)"),
+}
+_ORDINARY["CA"] = _ORDINARY["US"]
+_ORDINARY_PREFIX: Final = {"US": "+1", "CA": "+1", "FR": "+33"}
+
+
 def _normalise_phone(value: str, region: str) -> str:
     """E.164 ("+15550100000"): with the `phonenumbers` package when installed, else by simple rules that give
     the same answer for ordinary numbers, so hashes agree whichever way they were made."""
+    region = region.upper()
+    ordinary = _ORDINARY.get(region)
+    if ordinary is not None and (match := ordinary.fullmatch(value.strip())) is not None:
+        return _ORDINARY_PREFIX[region] + "".join(part for part in match.groups() if part and part != "(")
     library = _phonenumbers()
     if library is None:
         return _simple_e164(value, region.upper())

@@ -24,6 +24,7 @@ _C = DataCategory
 _SINGLE_SLOTS: Final = {
     _C.DATE_OF_BIRTH: "dob", _C.MRN: "mrn", _C.SSN: "ssn", _C.FR_NIR: "nir", _C.HEALTH_PLAN_ID: "health-plan-id",
 }  # fmt: skip
+_SLOT_CATEGORY: Final = {slot: category.value for category, slot in _SINGLE_SLOTS.items()}
 _HASHED_SLOTS: Final = (("mrn", "mrn"), ("ssn", "ssn"), ("nir", "fr-nir"), ("health-plan-id", "health-plan-id"))
 _KEY_ORDER: Final = ("ssn", "nir", "mrn", "health-plan-id")
 _PERSON_CATEGORIES: Final = frozenset({_C.PERSON_NAME, _C.EMAIL, _C.PHONE, _C.ADDRESS, *_SINGLE_SLOTS})
@@ -160,15 +161,15 @@ class PersonBuilder:
         raw, comparable = self.slots["dob"]
         return comparable if _ISO_DATE.fullmatch(comparable) else raw
 
-    def values(self) -> list[str]:
-        """The raw values this person was built from (to register with logsafe)."""
+    def values(self) -> list[tuple[str, str]]:
+        """The raw values this person was built from, each with its category (to register with logsafe)."""
         return [
-            *self._name_forms(),
-            *(raw for raw, _ in self.slots.values()),
-            *self.emails.values(),
-            *self.hashed,
-            *self.phones.values(),
-            *self.addresses,
+            *((name, "person-name") for name in self._name_forms()),
+            *((raw, _SLOT_CATEGORY[slot]) for slot, (raw, _) in self.slots.items()),
+            *((email, "email") for email in self.emails.values()),
+            *((digest, "id") for digest in self.hashed),
+            *((phone, "phone") for phone in self.phones.values()),
+            *((address, "address") for address in self.addresses),
         ]
 
 
