@@ -284,7 +284,7 @@ class _Hashing:
             self._hashes[key] = self.hasher.person(**parts)
         return self._hashes[key]
 
-    def register(self, key: str, values: list[tuple[str, str]]) -> None:
+    def register(self, key: str, values: Callable[[], list[tuple[str, str]]]) -> None:
         """logsafe.register the raw values (with their categories) of the person keyed `key`, unless this engine
         already did."""
         if key in self._registered:
@@ -292,7 +292,7 @@ class _Hashing:
         if len(self._registered) > self._LIMIT:
             self._registered.clear()
         self._registered.add(key)
-        logsafe.register_as(values)
+        logsafe.register_as(values())
 
 
 # --- one analysis ----------------------------------------------------------------------------------------------
@@ -629,7 +629,7 @@ class _Run:
             if record is None:
                 continue
             by_key.setdefault(record.key, set()).update(record.attributes)
-            hashing.register(record.key, builder.values())
+            hashing.register(record.key, builder.values)
         return [PersonRecord(key=key, attributes=frozenset(attributes)) for key, attributes in by_key.items()]
 
     def _detection(self, c: Candidate) -> Detection:
