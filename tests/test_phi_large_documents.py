@@ -102,3 +102,25 @@ def test_a_trimmed_analysis_keeps_what_a_finding_is_made_of(engine: PhiEngine) -
     assert [d for d in trimmed.detections if d.segment == -1] == [d for d in full.detections if d.segment == -1]
     assert trimmed.people == full.people
     assert full.trimmed(keep=len(full.detections)) is full
+
+
+def test_a_large_document_crosses_processes_as_columns_and_comes_back_equal() -> None:
+    import pickle
+
+    from phileak.phi.extract.context import ExtractedDocument, Skipped
+    from phileak.phi.spec import COLUMNAR_SEGMENTS
+
+    cells = ["Zoë Ångström", "", "4481122", "Hypertension — suivi", "x" * 300]
+    segments = [Segment(cells[n % 5], label=None if n % 7 == 0 else f"col{n % 5}", where=None if n % 11 == 0
+                        else f"row {n // 5}") for n in range(COLUMNAR_SEGMENTS + 50)]  # fmt: skip
+    skipped = (Skipped("row 9", "unreadable row"),)
+    large = ExtractedDocument(segments=segments, name="Export_Zoë.csv", source="csv", skipped=skipped,
+                              read_in_part="limit max_segments reached")  # fmt: skip
+    payload = pickle.dumps(large)
+    assert b"_segments_from_columns" in payload
+    back = pickle.loads(payload)
+    assert back == large and type(back) is ExtractedDocument and isinstance(back.segments, list)
+    plain = Document(segments=segments, name=None, source="csv")
+    assert pickle.loads(pickle.dumps(plain)) == plain
+    small = Document(segments=segments[:10], name="a.csv")
+    assert b"_segments_from_columns" not in pickle.dumps(small) and pickle.loads(pickle.dumps(small)) == small
