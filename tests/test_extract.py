@@ -530,6 +530,31 @@ def test_text_past_the_output_limit_keeps_the_blocks_read_before_it() -> None:
     assert 0 < sum(len(s.text) for s in document.segments) <= 150_000
 
 
+def test_a_table_over_the_input_cap_is_read_up_to_its_last_whole_line(tmp_path: Path) -> None:
+    """A patient export too large to read whole is read from its start, to the last whole row within the cap;
+    a file of another format that large is still refused before parsing."""
+    table = tmp_path / "export.csv"
+    table.write_bytes(b"mrn,diagnosis\n" + b"".join(b"%d,Asthma\n" % (4_000_000 + row) for row in range(100)))
+    limits = ExtractLimits(max_input_bytes=1000)
+    document = extract_path(table, limits)
+    assert document.read_in_part == "limit max_input_bytes reached"
+    rows = [segment.text for segment in document.segments[2:]]
+    assert len(rows) == 130 and rows[-2:] == ["4000064", "Asthma"]  # 65 whole rows of 15 bytes after the header
+    assert extract_path(table).read_in_part is None
+    pdf = tmp_path / "long.pdf"
+    pdf.write_bytes(make_pdf(pages=3))
+    with pytest.raises(ExtractionLimitExceeded) as error:
+        extract_path(pdf, ExtractLimits(max_input_bytes=1000))
+    assert error.value.limit == "max_input_bytes"
+
+
+async def test_isolated_extraction_of_a_file_over_the_input_cap_reads_its_head(tmp_path: Path) -> None:
+    table = tmp_path / "export.csv"
+    table.write_bytes(b"mrn,diagnosis\n" + b"".join(b"%d,Asthma\n" % (4_000_000 + row) for row in range(100)))
+    document = await extract_path_isolated(table, ExtractLimits(max_input_bytes=1000))
+    assert document.read_in_part == "limit max_input_bytes reached" and document.segments[2].text == "4000000"
+
+
 async def test_isolated_extraction_keeps_a_partial_read() -> None:
     table = b"mrn,diagnosis\n" + b"".join(b"%d,Asthma\n" % (4_000_000 + row) for row in range(100))
     document = await extract_isolated(table, "export.csv", ExtractLimits(max_segments=50))

@@ -352,3 +352,18 @@ def test_a_table_past_the_extraction_limit_is_reported_on_the_rows_read(
     assert summary.evidence.model_dump()["files_read_in_part"] == 1 and summary.affected_individuals == 50
     letter = next(f for f in findings if f.target.endswith("letter.txt"))
     assert "read_in_part" not in letter.evidence.model_dump() and "read in part" not in letter.title
+
+
+def test_an_export_over_the_input_cap_is_reported_on_its_head(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from phileak.phi.extract.limits import ExtractLimits
+    from phileak.probes.files import probe as files_probe
+
+    share = tmp_path / "share"
+    share.mkdir()
+    rows = "".join(f"{48_300_000 + i},Patient{i:03d},HIV\n" for i in range(400))
+    (share / "export.csv").write_text("mrn,last_name,diagnosis\n" + rows)  # about 10 kB
+    monkeypatch.setattr(files_probe, "ExtractLimits", lambda **kw: ExtractLimits(**{**kw, "max_input_bytes": 4096}))
+    findings = scan_in_process(share)
+    export = findings[0]
+    assert export.kind == "phi-in-file" and export.title.endswith("(read in part: limit max_input_bytes reached)")
+    assert 100 < export.evidence.model_dump()["counts"]["mrn"] < 400

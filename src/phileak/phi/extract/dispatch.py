@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
@@ -138,15 +139,47 @@ def extract(data: bytes, *, name: str | None = None, limits: ExtractLimits = DEF
 
 def read_capped(path: str | Path, limits: ExtractLimits) -> bytes:
     """The bytes of the file at `path`, refusing more than max_input_bytes before reading them."""
+    data, cut = read_head(path, limits)
+    if cut:
+        raise ExtractionLimitExceeded("max_input_bytes", f"input larger than {limits.max_input_bytes} bytes")
+    return data
+
+
+# Formats read line by line: a file larger than max_input_bytes is read up to its last whole line within it.
+LINE_FORMATS = frozenset({Format.CSV, Format.TEXT})
+_INPUT_CUT = "limit max_input_bytes reached"
+
+
+def read_head(path: str | Path, limits: ExtractLimits) -> tuple[bytes, bool]:
+    """The bytes of the file at `path`; for a CSV or plain-text file larger than max_input_bytes, its first
+    max_input_bytes up to the last line end, and True (a patient export too large to read whole is still read).
+    Any other format that large is refused (ExtractionLimitExceeded) before it is parsed."""
     try:
         with open(path, "rb") as handle:
             data = handle.read(limits.max_input_bytes + 1)
     except OSError as exc:
         raise ExtractionError(f"cannot read the file: {exc.strerror or type(exc).__name__}") from None
-    _check_size(data, limits)
-    return data
+    if len(data) <= limits.max_input_bytes:
+        return data, False
+    head = data[: limits.max_input_bytes]
+    line_end = head.rfind(b"\n")
+    try:
+        line_format = sniff(head[:8192], str(path)) in LINE_FORMATS
+    except ExtractionError:
+        line_format = False
+    if not line_format or line_end <= 0:
+        _check_size(data, limits)
+    return head[: line_end + 1], True
+
+
+def read_in_part(document: ExtractedDocument, cut: bool) -> ExtractedDocument:
+    """`document`, marked as read in part when its input was cut at max_input_bytes (and no other limit)."""
+    if not cut or document.read_in_part:
+        return document
+    return replace(document, read_in_part=_INPUT_CUT)
 
 
 def extract_path(path: str | Path, limits: ExtractLimits = DEFAULT_LIMITS) -> ExtractedDocument:
-    """extract() of the file at `path`, named by the path as given."""
-    return extract(read_capped(path, limits), name=str(path), limits=limits)
+    """extract() of the file at `path`, named by the path as given (see read_head for files over the size cap)."""
+    data, cut = read_head(path, limits)
+    return read_in_part(extract(data, name=str(path), limits=limits), cut)

@@ -17,7 +17,7 @@ from typing import Any
 from phileak.errors import LimitExceeded, PhileakError
 from phileak.isolation import run_isolated
 from phileak.phi.extract.context import ExtractedDocument
-from phileak.phi.extract.dispatch import extract, read_capped
+from phileak.phi.extract.dispatch import extract, read_head, read_in_part
 from phileak.phi.extract.errors import ExtractionError, ExtractionLimitExceeded
 from phileak.phi.extract.limits import DEFAULT_LIMITS, ExtractLimits
 from phileak.probes.base import Limits
@@ -42,12 +42,13 @@ def _extract_in_child(data: bytes, name: str | None, limits: ExtractLimits) -> E
 
 def _extract_path_in_child(path: str, limits: ExtractLimits) -> ExtractedDocument | _Failure:
     try:
-        data = read_capped(path, limits)
+        data, cut = read_head(path, limits)
     except ExtractionLimitExceeded as exc:
         return ("limit", exc.limit, exc.detail)
     except ExtractionError as exc:
         return ("error", "", str(exc))
-    return _extract_in_child(data, path, limits)
+    outcome = _extract_in_child(data, path, limits)
+    return read_in_part(outcome, cut) if isinstance(outcome, ExtractedDocument) else outcome
 
 
 def isolation_limits(limits: ExtractLimits) -> Limits:

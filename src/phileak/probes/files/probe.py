@@ -26,7 +26,7 @@ from phileak.phi.extract import (
     sniff,
 )
 from phileak.phi.extract.batch import BatchExtractor, Extracted
-from phileak.phi.extract.dispatch import read_capped
+from phileak.phi.extract.dispatch import read_head, read_in_part
 from phileak.phi.identity import IdentityHasher
 from phileak.phi.people import PeopleCounter
 from phileak.phi.person_evidence import people_evidence
@@ -151,9 +151,9 @@ class _BatchReader:
             extracted = [await _extracted_alone(paths[0], self._limits)]
         else:
             datas = await asyncio.to_thread(_read_files, paths, names, self._limits)
-            items = [(data, name) for data, name in zip(datas, names, strict=True) if isinstance(data, bytes)]
+            items = [(data[0], name) for data, name in zip(datas, names, strict=True) if isinstance(data, tuple)]
             done = iter(await self._extractor.extract(items))
-            extracted = [data if isinstance(data, Extracted) else next(done) for data in datas]
+            extracted = [data if isinstance(data, Extracted) else _cut(next(done), data[1]) for data in datas]
         documents = [
             replace(outcome.document, name=name) if outcome.document is not None
             else ExtractedDocument(segments=(), name=name)
@@ -174,15 +174,19 @@ class _BatchReader:
         return reads
 
 
-def _read_files(paths: list[Path], names: list[str], limits: ExtractLimits) -> list[bytes | Extracted]:
-    """Each file's bytes (at most max_input_bytes), or why it could not be read."""
-    out: list[bytes | Extracted] = []
+def _read_files(paths: list[Path], names: list[str], limits: ExtractLimits) -> list[tuple[bytes, bool] | Extracted]:
+    """Each file's bytes (at most max_input_bytes) and whether they were cut there, or why it was not read."""
+    out: list[tuple[bytes, bool] | Extracted] = []
     for path, name in zip(paths, names, strict=True):
         try:
-            out.append(read_capped(path, limits))
+            out.append(read_head(path, limits))
         except ExtractionError as exc:
             out.append(Extracted.failed(exc, name))
     return out
+
+
+def _cut(outcome: Extracted, cut: bool) -> Extracted:
+    return replace(outcome, document=read_in_part(outcome.document, cut)) if outcome.document is not None else outcome
 
 
 async def _extracted_alone(path: Path, limits: ExtractLimits) -> Extracted:
