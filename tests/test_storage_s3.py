@@ -259,3 +259,8 @@ async def test_a_table_past_the_extraction_limit_is_analysed_on_the_rows_read(
     assert (content["objects_analysed"], content["read_in_part"], content["unreadable"]) == (1, 1, {})
     [hit] = kinds["phi-in-object"]
     assert hit.severity.value == "critical" and hit.evidence.model_extra["counts"]["mrn"] == 49  # rows 2-50
+    monkeypatch.undo()
+    kinds = by_kind(await scan(f"s3://{bucket}", lab, max_object_bytes=2048))  # a ranged read of its first 2 kB
+    content = kinds["bucket-public-list"][0].evidence.model_extra["content"]
+    assert (content["objects_analysed"], content["read_in_part"], content["bytes_read"]) == (1, 1, 2048)
+    assert 50 < kinds["phi-in-object"][0].evidence.model_extra["counts"]["mrn"] < 300

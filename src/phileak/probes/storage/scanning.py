@@ -127,7 +127,7 @@ class ContentStats:
     skipped_too_large: int = 0
     empty: int = 0
     size_mismatch: int = 0
-    read_in_part: int = 0  # objects whose text passed an extraction limit: what came before it was analysed
+    read_in_part: int = 0  # objects read up to the read cap, or whose text passed an extraction limit
     denied: int = 0
     unreadable: dict[str, int] = field(default_factory=dict)
     cut_short: str | None = None
@@ -351,7 +351,8 @@ class ContentScan:
                 self.stats.failed(outcome.error or "unreadable")
                 continue
             document: Document = outcome.document
-            self.stats.read_in_part += 1 if outcome.document.read_in_part else 0
+            cut = outcome.document.read_in_part or (item.size is not None and item.size > self._cap)
+            self.stats.read_in_part += 1 if cut else 0
             named = Document(segments=document.segments, name=readable_key(item.key), source=document.source)
             documents.append((item, named))
         results = await self._adapter.analyse_many([document for _, document in documents])
