@@ -46,17 +46,11 @@ class SensitiveValues:
         return len(self._recent)
 
     def register(self, *values: str) -> None:
-        """Remember each value; a DICOM name `FAMILY^GIVEN^MIDDLE` also as "Given Middle Family"."""
-        with self._lock:
-            for value in values:
-                if not value:
-                    continue
-                self._remember(value)
-                if "^" in value:
-                    self._remember(dicom_name_to_natural(value))
+        """Remember each value (its category guessed, for how it is shown redacted)."""
+        self.register_as((value, None) for value in values)
 
-    def register_as(self, values: Iterable[tuple[str, str]]) -> None:
-        """Remember each (value, category): redacted by its category's rules, no guessing what it is."""
+    def register_as(self, values: Iterable[tuple[str, str | None]]) -> None:
+        """Remember each (value, category); a DICOM name `FAMILY^GIVEN^MIDDLE` also as "Given Middle Family"."""
         with self._lock:
             for value, category in values:
                 if value:
@@ -64,7 +58,7 @@ class SensitiveValues:
                     if "^" in value:
                         self._remember(dicom_name_to_natural(value), category)
 
-    def _remember(self, value: str, category: str | None = None) -> None:
+    def _remember(self, value: str, category: str | None) -> None:
         key = self._matcher.add(value, category)
         if key is None:
             return
@@ -177,7 +171,7 @@ def register(*values: str) -> None:
     _registry.register(*values)
 
 
-def register_as(values: Iterable[tuple[str, str]]) -> None:
+def register_as(values: Iterable[tuple[str, str | None]]) -> None:
     """`register` for (value, category) pairs whose category is known (a person's name, e-mail, phone ...)."""
     _registry.register_as(values)
 

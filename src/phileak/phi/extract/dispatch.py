@@ -137,14 +137,6 @@ def extract(data: bytes, *, name: str | None = None, limits: ExtractLimits = DEF
     )  # fmt: skip
 
 
-def read_capped(path: str | Path, limits: ExtractLimits) -> bytes:
-    """The bytes of the file at `path`, refusing more than max_input_bytes before reading them."""
-    data, cut = read_head(path, limits)
-    if cut:
-        raise ExtractionLimitExceeded("max_input_bytes", f"input larger than {limits.max_input_bytes} bytes")
-    return data
-
-
 # Formats read line by line: a file larger than max_input_bytes is read up to its last whole line within it.
 LINE_FORMATS = frozenset({Format.CSV, Format.TEXT})
 _INPUT_CUT = "limit max_input_bytes reached"
