@@ -104,6 +104,25 @@ def test_a_trimmed_analysis_keeps_what_a_finding_is_made_of(engine: PhiEngine) -
     assert full.trimmed(keep=len(full.detections)) is full
 
 
+def test_a_large_table_trimmed_slice_by_slice_gives_the_trimmed_whole(
+    engine: PhiEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With `trim`, each slice's analysis is trimmed as it is made (a large table's detections are never all
+    held): the result says what the whole analysis, trimmed, says."""
+    table = extract(export_csv(300, seed=9), name="Export_Grant_Rose_2026.csv")
+    document = Document(segments=table.segments, name=table.name, source=table.source)
+    whole = engine.analyse(document).trimmed(keep=50)
+    monkeypatch.setattr(engine_module, "SLICE_SEGMENTS", 97)
+    sliced = engine.analyse(document, trim=50)
+    assert len(sliced.detections) < 50 and sliced.tallied is not None
+    assert sliced.counts() == whole.counts() and sliced.categories == whole.categories
+    assert (sliced.is_phi, sliced.severity(), sliced.excerpt(document)) == (
+        whole.is_phi, whole.severity(), whole.excerpt(document)
+    )  # fmt: skip
+    assert sorted(sliced.people, key=lambda p: p.key) == sorted(whole.people, key=lambda p: p.key)
+    assert [d for d in sliced.detections if d.segment == -1] == [d for d in whole.detections if d.segment == -1] != []
+
+
 def test_a_large_document_crosses_processes_as_columns_and_comes_back_equal() -> None:
     import pickle
 

@@ -149,7 +149,8 @@ def segments_of(document: Document) -> list[Segment]:
 
 def joined(parts: Sequence[Analysis]) -> Analysis:
     """One analysis of a document analysed in slices (each slice's detections already placed in the whole
-    document): a person seen in several slices is one record."""
+    document; a trimmed slice's counts taken as it carries them): a person seen in several slices is one
+    record."""
     detections: list[Detection] = []
     people: dict[str, PersonRecord] = {}
     for part in parts:
@@ -158,10 +159,17 @@ def joined(parts: Sequence[Analysis]) -> Analysis:
             seen = people.setdefault(person.key, person)
             if seen is not person and not person.attributes <= seen.attributes:
                 people[person.key] = PersonRecord(key=person.key, attributes=seen.attributes | person.attributes)
+    tallied: dict[DataCategory, int] | None = None
+    if any(part.tallied is not None for part in parts):  # trimmed parts: their counts, not their detections
+        tallied = {}
+        for part in parts:
+            for category, count in part.counts().items():
+                tallied[category] = tallied.get(category, 0) + count
     return Analysis(
         detections=detections,
         people=list(people.values()),
         patient_identifiers=frozenset().union(*(part.patient_identifiers for part in parts)),
         clinical_source=any(part.clinical_source for part in parts),
         sensitivities=frozenset().union(*(part.sensitivities for part in parts)),
+        tallied=tallied,
     )

@@ -239,18 +239,20 @@ class PhiEngine:
         """`analyse` for one piece of text (a field value, a log line, a query parameter)."""
         return self.analyse(Document(segments=[Segment(text=text, label=label)], name=name))
 
-    def analyse(self, document: Document) -> Analysis:
+    def analyse(self, document: Document, *, trim: int | None = None) -> Analysis:
         """What `document` holds. A large table is analysed a slice of whole records at a time (what one
-        analysis holds in memory grows with its size), the slices' results joined as one."""
+        analysis holds in memory grows with its size), the slices' results joined as one. With `trim`, the
+        result is `Analysis.trimmed(trim)`, and so is each slice's: a large table's detections are never all
+        held at once."""
         segments = document.segments
         if len(segments) <= SLICE_SEGMENTS and sum(len(s.text or "") for s in segments) <= SLICE_CHARS:
-            return _Run(self, document).analysis()
+            return _trimmed(_Run(self, document).analysis(), trim)
         parts: list[Analysis] = []
         for start, end in record_slices(segments):
             part = Document(segments=segments[start:end], name=document.name if start == 0 else None,
                             source=document.source)  # fmt: skip
-            parts.append(_Run(self, part, first_segment=start).analysis())
-        return joined(parts)
+            parts.append(_trimmed(_Run(self, part, first_segment=start).analysis(), trim))
+        return _trimmed(joined(parts), trim)
 
 
 class _Hashing:
@@ -667,6 +669,10 @@ def _sensitivity_function() -> Callable[[str], object] | None:
 
 
 # --- helpers -----------------------------------------------------------------------------------------------------
+
+
+def _trimmed(analysis: Analysis, keep: int | None) -> Analysis:
+    return analysis if keep is None else analysis.trimmed(keep)
 
 
 def record_slices(segments: Sequence[Segment]) -> Iterator[tuple[int, int]]:

@@ -43,6 +43,7 @@ _SNIFF_BYTES = 8192
 BATCH_FILES = 128  # files per isolated extraction child and per call to the engine's worker
 BATCH_BYTES = 16 * 1024 * 1024  # a batch's bytes held at once; a larger file is read by its child itself
 FIRST_BATCH_FILES = 16
+TRIMMED_DETECTIONS = 2_000  # a file's analysis keeps no more detections than its excerpt and name need past this
 BATCHES_IN_FLIGHT = 2  # one batch extracted while the one before is analysed
 
 preload("phileak.phi.extract.batch", "phileak.phi.extract.pdf", "phileak.phi.extract.archives")
@@ -57,7 +58,7 @@ REMEDIATION = (
 def analyse_all(engine: PhiEngine, documents: list[ExtractedDocument]) -> list[Analysis]:
     """In the engine's worker: a batch of files, in one trip (a large table's analysis trimmed for the trip
     back: its counts as numbers, the detections its excerpt and name need)."""
-    return [engine.analyse(document).trimmed() for document in documents]
+    return [engine.analyse(document, trim=TRIMMED_DETECTIONS) for document in documents]
 
 
 async def _analysed_all(hasher: IdentityHasher, documents: list[ExtractedDocument]) -> list[Analysis | str]:
