@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import pytest
 
@@ -97,6 +98,40 @@ def test_names_link_groups_only_when_nothing_contradicts() -> None:
         [record(**{"person-name": "Ada Brisk", "mrn": "2"})],
     )
     assert contradicting.distinct() == 2
+
+
+def test_a_name_thousands_share_is_resolved_by_what_tells_them_apart() -> None:
+    """A large export repeats common names: 3,000 John Smiths with their own birth dates are 3,000 people
+    (comparing every pair of them, and every third one with each pair, never finished); an MRN-only sighting
+    compatible with all of them links to none, and one whose only match is unique joins it."""
+    first = date(1930, 1, 1)
+    smiths = [record(**{"person-name": "John Smith", "date-of-birth": (first + timedelta(days=n)).isoformat()})
+              for n in range(3_000)]  # fmt: skip
+    assert counted(smiths).distinct() == 3_000
+    # An MRN-only sighting could be any of them: it is not merged into one (the count stays a person apart).
+    assert counted(smiths, [record(**{"person-name": "John Smith", "mrn": "991"})]).distinct() == 3_001
+    one_more = [record(**{"person-name": "John Smith", "date-of-birth": "1999-12-31", "mrn": "77"}),
+                record(**{"person-name": "John Smith", "mrn": "77"})]  # fmt: skip
+    assert counted(smiths, one_more).distinct() == 3_001
+
+
+def test_names_shared_across_groups_merged_under_another_name_do_not_break_the_count() -> None:
+    """Groups merged while one name was being resolved are gone when the next name lists them (it raised
+    KeyError and lost the scan's summary): a population of partial sightings sharing names, e-mails, MRNs."""
+    rng = random.Random(1)
+    docs = []
+    names = ["Ada Brisk", "Omar Haddad", "John Smith", "Jane Roe", "Li Wei"]
+    for _ in range(rng.randint(20, 250)):
+        values = {"person-name": rng.choice(names[: rng.randint(1, 5)])}
+        if rng.random() < rng.random():
+            values["date-of-birth"] = f"19{rng.randint(50, 51)}-0{rng.randint(1, 2)}-1{rng.randint(0, 2)}"
+        if rng.random() < rng.random():
+            values["mrn"] = str(rng.randint(1, 15))
+        if rng.random() < 0.2:
+            values["email"] = f"p{rng.randint(1, 10)}@example.org"
+        docs.append([record(**values)])
+    counter = counted(*docs)
+    assert 0 < counter.distinct() < len(docs)
 
 
 def test_a_shared_phone_or_email_links_only_what_nothing_tells_apart() -> None:

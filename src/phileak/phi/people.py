@@ -27,7 +27,6 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import combinations
 from typing import Final
 
 from phileak.model import Estimate
@@ -281,9 +280,13 @@ def _link_by_name(groups: dict[int, _Group], sets: _UnionFind) -> set[int]:
     while changed:
         changed = False
         for roots in _roots_by_name(groups).values():
-            anchored = [r for r in roots if groups[r].anchored()]
-            for a, b in combinations(anchored, 2):
-                if a in groups and b in groups and _only_candidates(groups, anchored, a, b):
+            anchored = [r for r in roots if r in groups and groups[r].anchored()]
+            if len(anchored) < 2:
+                continue
+            candidates = _compatible_peers(groups, anchored)
+            for a in anchored:
+                (b,) = candidates[a] if len(candidates[a]) == 1 else (None,)
+                if b is not None and candidates[b] == {a} and a < b and a in groups and b in groups:
                     _merge(groups, sets, a, b)
                     changed = True
     ambiguous: set[int] = set()
@@ -311,11 +314,32 @@ def _roots_by_name(groups: Mapping[int, _Group]) -> dict[str, list[int]]:
     return by_name
 
 
-def _only_candidates(groups: Mapping[int, _Group], peers: Sequence[int], a: int, b: int) -> bool:
-    def candidates(x: int) -> list[int]:
-        return [y for y in peers if y != x and y in groups and groups[x].compatible(groups[y])]
-
-    return candidates(a) == [b] and candidates(b) == [a]
+def _compatible_peers(groups: Mapping[int, _Group], roots: Sequence[int]) -> dict[int, set[int]]:
+    """For each of `roots` (groups sharing a name), the others it is compatible with (_Group.compatible), found
+    through an index of exclusive values instead of comparing every pair: a name thousands of people share
+    (a common name in a large export) costs about as much as it has groups."""
+    kinds = {kind for root in roots for kind in groups[root].exclusive}
+    holding: dict[tuple[str, str], set[int]] = {}
+    lacking: dict[str, set[int]] = {kind: set() for kind in kinds}
+    for root in roots:
+        exclusive = groups[root].exclusive
+        for kind in kinds:
+            if kind in exclusive:
+                for value in exclusive[kind]:
+                    holding.setdefault((kind, value), set()).add(root)
+            else:
+                lacking[kind].add(root)
+    peers: dict[int, set[int]] = {}
+    for root in roots:
+        found: set[int] | None = None
+        for kind, values in sorted(groups[root].exclusive.items(), key=lambda item: len(lacking[item[0]])):
+            agreeing = set().union(*(holding[(kind, value)] for value in values))
+            agreeing |= lacking[kind] if found is None else lacking[kind] & found
+            found = agreeing if found is None else found & agreeing
+            if len(found) <= 1:
+                break
+        peers[root] = (found if found is not None else set(roots)) - {root}
+    return peers
 
 
 def _merge(groups: dict[int, _Group], sets: _UnionFind, a: int, b: int) -> int:
