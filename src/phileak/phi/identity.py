@@ -218,7 +218,6 @@ _ORDINARY: Final = {
     "FR": re.compile(r"(?:\+33 ?|0)([1-9])[ .-]?(\d\d)[ .-]?(\d\d)[ .-]?(\d\d)[ .-]?(\d\d)"),
 }
 _ORDINARY["CA"] = _ORDINARY["US"]
-_ORDINARY_PREFIX: Final = {"US": "+1", "CA": "+1", "FR": "+33"}
 
 
 def _normalise_phone(value: str, region: str) -> str:
@@ -227,14 +226,14 @@ def _normalise_phone(value: str, region: str) -> str:
     region = region.upper()
     ordinary = _ORDINARY.get(region)
     if ordinary is not None and (match := ordinary.fullmatch(value.strip())) is not None:
-        return _ORDINARY_PREFIX[region] + "".join(part for part in match.groups() if part and part != "(")
+        return "+" + _CALLING_CODES[region] + "".join(part for part in match.groups() if part and part != "(")
     library = _phonenumbers()
     if library is None:
-        return _simple_e164(value, region.upper())
+        return _simple_e164(value, region)
     try:
-        parsed = library.parse(value, region.upper())
+        parsed = library.parse(value, region)
     except library.NumberParseException:
-        return _simple_e164(value, region.upper())
+        return _simple_e164(value, region)
     return _checked_e164(str(library.format_number(parsed, library.PhoneNumberFormat.E164)).lstrip("+"))
 
 
