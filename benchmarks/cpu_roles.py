@@ -26,6 +26,10 @@ def cpu_times() -> dict[int, tuple[str, int, float, float, float]]:
 
 
 def cpu_breakdown(before: dict[int, tuple[str, int, float, float, float]], objects: int) -> str:
+    return describe(cpu_per_object(before, objects))
+
+
+def cpu_per_object(before: dict[int, tuple[str, int, float, float, float]], objects: int) -> dict[str, float]:
     """CPU per object since `before`, by role: this process (event loop, reads; with the part spent in the
     kernel, where loopback sockets deliver what it sends), the forkserver's reaped children (isolated
     extraction), its live children (the PHI engine worker), SeaweedFS when it runs."""
@@ -46,7 +50,14 @@ def cpu_breakdown(before: dict[int, tuple[str, int, float, float, float]], objec
             roles["extraction children"] += own + children
         elif parent in forkservers:
             roles["engine worker"] += own
-    total = sum(roles.values())
-    parts = ", ".join(f"{name} {1000 * seconds / objects:.2f}" for name, seconds in roles.items())
-    parts = parts.replace("event loop", f"event loop (kernel {1000 * kernel / objects:.2f} of it)", 1)
-    return f"{parts}; total {1000 * total / objects:.2f} ms per PDF on 2 cores"
+    per_object = {name: 1000 * seconds / objects for name, seconds in roles.items()}
+    per_object["kernel"] = 1000 * kernel / objects
+    return per_object
+
+
+def describe(per_object: dict[str, float]) -> str:
+    """The CPU milliseconds per object of `cpu_per_object`, by role, on one line."""
+    roles = {name: ms for name, ms in per_object.items() if name != "kernel"}
+    parts = ", ".join(f"{name} {ms:.2f}" for name, ms in roles.items())
+    parts = parts.replace("event loop", f"event loop (kernel {per_object['kernel']:.2f} of it)", 1)
+    return f"{parts}; total {sum(roles.values()):.2f} ms per PDF on 2 cores"
