@@ -51,6 +51,9 @@ async def test_azure_blob_access_reads_a_named_blob_but_cannot_list(blob: Azurit
     [unknown] = await scan(ref, blob.endpoint, AZURE_RULES)
     assert unknown.kind == "bucket-not-public"
     assert unknown.evidence.model_extra["anonymous"]["readable"] is None  # no blob name to try
+    # ... which is not "nothing to do": "blob" access is the common misconfiguration, and it is not tested yet
+    assert "not tested" in unknown.title and "--probe-key" in unknown.remediation
+    assert "Nothing to do" not in unknown.remediation
     findings = await scan(ref, blob.endpoint, AZURE_RULES, probe_key="reports/patient_0001.txt")
     assert kinds(findings) == {"bucket-public-read"}
     [read] = findings
@@ -64,6 +67,7 @@ async def test_azure_private_container_and_absent_container(blob: Azurite) -> No
     assert [f.kind for f in private] == ["bucket-not-public"]
     live = private[0].evidence.model_extra["anonymous"]
     assert (live["listable"], live["readable"], live["access_level"]) == (False, False, "none-anonymous")
+    assert private[0].remediation.startswith("Nothing to do")  # the read was tried and refused
     [absent] = await scan(f"azure://{AZURITE_ACCOUNT}/no-such-container", blob.endpoint, AZURE_RULES)
     assert absent.kind == "bucket-not-public"
     assert absent.evidence.model_extra["anonymous"]["exists"] is None  # Azurite: 403, not ContainerNotFound

@@ -43,4 +43,4 @@ def test_name_lists_and_https_forms_become_storage_targets(tmp_path: Path) -> No
     names.write_text("# our buckets\nlgh-lab-reports\n\ngs://lgh-scans\n")
     _, report = scan_json(tmp_path, "https://lgh-exports.s3.eu-west-3.amazonaws.com/2026/", "--names", str(names),
                           "--allow", "s3://lgh-*", "--allow", "gs://lgh-*", "--allow", "127.0.0.1/32")
-    assert set(outcome_targets(report)) == {"s3://lgh-exports/2026", "s3://lgh-lab-reports", "gs://lgh-scans"}
+    assert set(outcome_targets(report)) == {"s3://lgh-exports/2026/", "s3://lgh-lab-reports", "gs://lgh-scans"}

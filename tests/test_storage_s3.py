@@ -264,3 +264,60 @@ async def test_a_table_past_the_extraction_limit_is_analysed_on_the_rows_read(
     content = kinds["bucket-public-list"][0].evidence.model_extra["content"]
     assert (content["objects_analysed"], content["read_in_part"], content["bytes_read"]) == (1, 1, 2048)
     assert 50 < kinds["phi-in-object"][0].evidence.model_extra["counts"]["mrn"] < 300
+
+
+async def test_a_policy_opening_one_folder_is_found_past_a_private_first_object(lab: Seaweed) -> None:
+    """The first key listed is private, the folder after it public (a policy on `public/*`): the bucket is
+    readable, the public objects are read, and the people count covers exactly what a stranger can read."""
+    from phileak.lab import Runtime
+    from phileak.lab.storage_services import SEAWEEDFS, _create, owner_client
+
+    runtime = Runtime(SEAWEEDFS.name, lab.status.ports, lab.lab.data_root / SEAWEEDFS.name)
+    client = owner_client(runtime)
+    bucket = "lgh-one-open-folder"
+    _create(client, bucket)
+    for i in range(7):  # more refusals than close a folder
+        client.put_object(Bucket=bucket, Key=f"internal/{i}.txt", Body=b"staff rota")
+    for i in range(4):
+        body = f"Patient: Maria Garcia{'abcd'[i]}\nDate of birth: 03/1{i}/1961\nMRN: LGH-70010{i}\nDiagnosis: HIV"
+        client.put_object(Bucket=bucket, Key=f"public/report{i}.txt", Body=body.encode())
+    client.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": ["s3:ListBucket"], "Resource": [f"arn:aws:s3:::{bucket}"]},
+        {"Effect": "Allow", "Principal": "*", "Action": ["s3:GetObject"],
+         "Resource": [f"arn:aws:s3:::{bucket}/public/*"]},
+    ]}))  # fmt: skip
+    kinds = by_kind(await scan(f"s3://{bucket}", lab, owner=False))
+    assert {"bucket-public-list", "bucket-public-read", "phi-in-object"} <= set(kinds)
+    listing = kinds["bucket-public-list"][0]
+    content = listing.evidence.model_extra["content"]
+    assert content["objects_read"] == 4
+    assert content["refused"] + content["skipped_in_refused_folders"] == 7
+    assert content["refused"] <= 5 + 16  # a folder closes after 5 refusals (plus the reads already in flight)
+    assert listing.affected_individuals == 4 and listing.estimate is None  # the exposure, counted exactly
+    assert listing.severity.value == "critical"
+
+
+async def test_keys_with_spaces_and_a_folder_target_on_seaweedfs(lab: Seaweed) -> None:
+    """SeaweedFS writes a space in a URL-encoded listing as "+": those objects are read, not lost to a 404.
+    `s3://bucket/reports/` is the folder, not every key that starts with "reports"."""
+    from phileak.lab import Runtime
+    from phileak.lab.storage_services import SEAWEEDFS, _create, owner_client, public_policy
+
+    runtime = Runtime(SEAWEEDFS.name, lab.status.ports, lab.lab.data_root / SEAWEEDFS.name)
+    client = owner_client(runtime)
+    bucket = "lgh-spaced-keys"
+    _create(client, bucket)
+    client.put_bucket_policy(Bucket=bucket, Policy=json.dumps(public_policy(bucket)))
+    reports = {"Lab Results/report one.txt": "Aisha Okafor", "Lab Results/a+b.txt": "Robert Chen",
+               "reports/a.txt": "Maria Garcia", "reports-archive/b.txt": "Jonas Weber", "reports.txt": "Lena Roth"}
+    for i, (key, name) in enumerate(reports.items()):
+        body = f"Patient: {name}\nDate of birth: 05/0{i + 1}/1950\nMRN: LGH-7002{i}\nDiagnosis: Type 2 diabetes"
+        client.put_object(Bucket=bucket, Key=key, Body=body.encode())
+    listing = by_kind(await scan(f"s3://{bucket}", lab, owner=False))["bucket-public-list"][0]
+    content = listing.evidence.model_extra["content"]
+    assert (content["objects_read"], content["unreadable"]) == (5, {})
+    assert listing.affected_individuals == 5
+    folder = by_kind(await scan(f"s3://{bucket}/reports/", lab, owner=False))["bucket-public-list"][0]
+    assert folder.target == f"s3://{bucket}/reports/"
+    assert (folder.evidence.model_extra["objects"], folder.affected_individuals) == (1, 1)
+    assert "(1 object," in folder.title and "1 person" in folder.title

@@ -27,6 +27,9 @@ from phileak.scope import Scope
         ("https://exh-reports.s3.amazonaws.com/2017/a.pdf", "s3://exh-reports/2017/a.pdf"),
         ("https://exh-reports.s3.eu-west-3.amazonaws.com", "s3://exh-reports"),
         ("https://s3.us-east-2.amazonaws.com/exh-reports/x", "s3://exh-reports/x"),
+        ("https://s3.amazonaws.com/exh-reports/", "s3://exh-reports"),
+        ("https://s3.amazonaws.com/exh-reports/2017/", "s3://exh-reports/2017/"),
+        ("https://exhacct.blob.core.windows.net/reports/", "azure://exhacct/reports"),
         ("https://storage.googleapis.com/exh-bucket/o.txt", "gs://exh-bucket/o.txt"),
         ("https://storage.googleapis.com/storage/v1/b/exh-bucket/o/o.txt", "gs://exh-bucket/o.txt"),
         ("https://exhacct.blob.core.windows.net/reports/a.pdf", "azure://exhacct/reports/a.pdf"),
@@ -183,6 +186,23 @@ def test_listing_xml_is_read_with_or_without_namespaces_and_encoding() -> None:
     )
     page = parse_list_page(encoded, 200)
     assert page.objects[0].key == "résultats/Jane Doe.pdf" and page.next_token is None
+    # URL encoding as S3 and SeaweedFS write it (botocore reads it with unquote_plus): "+" is a space, "%2B" a plus.
+    spaces = (
+        b"<ListBucketResult><EncodingType>url</EncodingType><IsTruncated>false</IsTruncated>"
+        b"<Contents><Key>Lab%20Results/John+Smith.txt</Key><Size>9</Size></Contents>"
+        b"<Contents><Key>a%2Bb.txt</Key><Size>1</Size></Contents>"
+        b"<CommonPrefixes><Prefix>Lab+Results/</Prefix></CommonPrefixes></ListBucketResult>"
+    )
+    page = parse_list_page(spaces, 200)
+    assert [o.key for o in page.objects] == ["Lab Results/John Smith.txt", "a+b.txt"]
+    assert page.folders == ("Lab Results/",)
+    no_size = spaces.replace(b"<Size>1</Size>", b"")  # the block-by-block reader
+    assert [o.key for o in parse_list_page(no_size, 200).objects] == ["Lab Results/John Smith.txt", "a+b.txt"]
+    tree = spaces.replace(b"<ListBucketResult>", b'<s3:ListBucketResult xmlns:s3="urn:x">').replace(
+        b"</ListBucketResult>", b"</s3:ListBucketResult>"
+    )
+    tree = tree.replace(b"<Contents>", b"<s3:Contents>").replace(b"</Contents>", b"</s3:Contents>")
+    assert [o.key for o in parse_list_page(tree, 200).objects] == ["Lab Results/John Smith.txt", "a+b.txt"]
     prefixed = (b'<s3:ListBucketResult xmlns:s3="http://s3.amazonaws.com/doc/2006-03-01/"><s3:IsTruncated>false'
                 b"</s3:IsTruncated><s3:Contents><s3:Key>k</s3:Key><s3:Size>1</s3:Size></s3:Contents>"
                 b"</s3:ListBucketResult>")  # fmt: skip

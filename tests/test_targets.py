@@ -15,7 +15,11 @@ from phileak.targets import parse_target
         ("dicom", "::1", "[::1]:104", "::1", 104),
         ("dicom", "dicom-tls://127.0.0.1:2762", "dicom-tls://127.0.0.1:2762", "127.0.0.1", 2762),
         ("dicom", "http://127.0.0.1:8042", "http://127.0.0.1:8042", "127.0.0.1", 8042),
-        ("storage", "s3://exh-reports/lab/", "s3://exh-reports/lab", None, None),
+        ("storage", "s3://exh-reports/lab/", "s3://exh-reports/lab/", None, None),  # the folder, not lab-old/
+        ("storage", "s3://exh-reports/lab", "s3://exh-reports/lab", None, None),
+        ("storage", "s3://exh-reports/", "s3://exh-reports", None, None),
+        ("storage", "azure://devstoreaccount1/public/", "azure://devstoreaccount1/public", None, None),
+        ("storage", "azure://devstoreaccount1/public/2024/", "azure://devstoreaccount1/public/2024/", None, None),
         ("storage", "azure://devstoreaccount1/public", "azure://devstoreaccount1/public", None, None),
         ("storage", "gs://bucket", "gs://bucket", None, None),
     ],

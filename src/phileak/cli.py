@@ -356,6 +356,12 @@ def scan_storage(
     account: Annotated[str | None, typer.Option("--account", help="Azure storage account for bare names.")] = None,
     sample: Annotated[int | None, typer.Option("--sample", help="Objects to read per bucket.")] = None,
     no_content: Annotated[bool, typer.Option("--no-content", help="List only; read no object.")] = False,
+    probe_keys: Annotated[
+        list[str] | None,
+        typer.Option("--probe-key", metavar="KEY",
+                     help="A known object name to test an anonymous read with, for buckets that refuse listing "
+                          "(Azure 'blob' access, S3 read-only policies). Repeatable."),
+    ] = None,
     db: DbOpt = None, fmt: FormatOpt = None, out: OutOpt = None, scope: ScopeOpt = None, allow: AllowOpt = None,
     resolve: ResolveOpt = None, insecure: InsecureOpt = False, quiet: QuietOpt = False,
     fail_on: FailOnOpt = "high", resume: ResumeOpt = None, timeout: TimeoutOpt = 900.0,
@@ -366,7 +372,7 @@ def scan_storage(
     from phileak.probes.storage.names import as_targets, read_name_list
     from phileak.probes.storage.names import candidates as name_candidates
 
-    target_options = {"endpoint": endpoint} if endpoint else {}
+    target_options: dict[str, Any] = {"endpoint": endpoint} if endpoint else {}
     with one_line_errors():
         if provider not in ("s3", "gs", "azure"):
             raise InputError(f"unknown provider '{provider}' (s3|gs|azure)")
@@ -380,6 +386,8 @@ def scan_storage(
         urls = [*(urls or []), *dict.fromkeys(as_targets(bare, provider, account))]
         if not urls:
             raise InputError("no storage target: give URLs, --names FILE or --candidates-from ORGANISATION")
+    if probe_keys:
+        target_options["probe_key"] = probe_keys
     _scan("storage", urls, options={"sample": sample, "no_content": no_content}, target_options=target_options,
           db=db, fmt=fmt, out=out, scope=scope, allow=allow, resolve=resolve, insecure=insecure, quiet=quiet,
           fail_on=fail_on, resume=resume, timeout=timeout, concurrency=concurrency)

@@ -82,7 +82,7 @@ def _dicom(text: str, opts: dict[str, Any]) -> Target:
 
 
 def _storage(text: str, opts: dict[str, Any]) -> Target:
-    from phileak.probes.storage.location import canonical_ref  # the providers' https forms
+    from phileak.probes.storage.location import canonical_ref, tidy_ref  # the providers' https forms
 
     text = canonical_ref(text)
     parts = urlsplit(text)
@@ -90,4 +90,4 @@ def _storage(text: str, opts: dict[str, Any]) -> Target:
         raise InputError(f"unknown storage target {text!r} (expected s3://, gs://, azure:// or a provider https URL)")
     endpoint = opts.get("endpoint")
     host = urlsplit(endpoint).hostname if endpoint else None
-    return Target("storage", text.rstrip("/"), host=host, options=opts)
+    return Target("storage", tidy_ref(text), host=host, options=opts)

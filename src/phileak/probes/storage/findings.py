@@ -101,6 +101,17 @@ class ContentOutcome:
         return list(log.hits) if log is not None else []
 
 
+NOT_PUBLIC_REMEDIATION = (
+    "Nothing to do for anonymous access; keep Block Public Access / public access prevention on."
+)
+UNTESTED_READ_REMEDIATION = (
+    "Objects may still be readable by anyone who knows or guesses their names (Azure 'blob' access level, an S3 "
+    "policy granting s3:GetObject without s3:ListBucket). Re-run with --probe-key KEY (a real object name) or "
+    "with the owner's credentials to check the configuration; turn on Block Public Access / set Azure "
+    "allowBlobPublicAccess=false / GCS public access prevention if no object is meant to be public."
+)
+
+
 def remediation_for(snapshot: BucketSnapshot) -> str:
     if snapshot.provider == "s3" and snapshot.location.custom_endpoint:
         return REMEDIATION["s3-compatible"]
@@ -161,12 +172,17 @@ def bucket_findings(
             remediation=remediation_for(snapshot),
         )  # fmt: skip
     if not view.exposed:
-        what = "does not exist" if view.exists is False else "answered no anonymous request"
+        untested = view.exists is not False and view.readable is None
+        if view.exists is False:
+            title = f"{ref} does not exist (list, read and ACL checks)"
+        elif untested:
+            title = f"{ref} refuses anonymous listing; reads by object name were not tested (no object name known)"
+        else:
+            title = f"{ref} answered no anonymous request (list, read and ACL checks)"
         yield Finding.create(
-            probe=PROBE, target=ref, kind="bucket-not-public", severity=Severity.INFO,
-            title=f"{ref} {what} (list, read and ACL checks)",
+            probe=PROBE, target=ref, kind="bucket-not-public", severity=Severity.INFO, title=title,
             evidence=Evidence(**evidence_of(snapshot)),
-            remediation="Nothing to do for anonymous access; keep Block Public Access / public access prevention on.",
+            remediation=UNTESTED_READ_REMEDIATION if untested else NOT_PUBLIC_REMEDIATION,
         )  # fmt: skip
     hds = hds_check(snapshot, outcome, profile)
     if hds is not None:
@@ -314,7 +330,9 @@ def _content_evidence(outcome: ContentOutcome) -> dict[str, Any]:
             "sample_size": outcome.sample_size, "population": outcome.population,
             "objects_read": content.read, "objects_analysed": content.analysed, "bytes_read": content.bytes_read,
             "objects_with_identifiers": content.with_phi, "skipped_over_read_cap": content.skipped_too_large,
-            "empty": content.empty, "refused": content.denied, "size_differs_from_listing": content.size_mismatch,
+            "empty": content.empty, "refused": content.denied,
+            "skipped_in_refused_folders": content.skipped_in_refused_folders,
+            "size_differs_from_listing": content.size_mismatch,
             "read_in_part": content.read_in_part, "unreadable": dict(content.unreadable),
             "cut_short": content.cut_short,
         }  # fmt: skip
@@ -330,14 +348,17 @@ def _size_text(listing: ListingStats | None) -> str:
     if listing is None:
         return ""
     more = "" if listing.complete else "+"
-    return f" ({listing.objects}{more} objects, {_bytes(listing.total_bytes)})"
+    noun = "object" if listing.objects == 1 and listing.complete else "objects"
+    return f" ({listing.objects}{more} {noun}, {_bytes(listing.total_bytes)})"
 
 
 def _people_text(people: People) -> str:
-    if people.estimate is not None:
-        return f"; about {people.estimate.low}-{people.estimate.high} people (95 % interval)"
-    if people.observed:
-        return f"; {people.observed} people"
+    estimate = people.estimate
+    if estimate is not None and estimate.low != estimate.high:
+        return f"; about {estimate.low}-{estimate.high} people (95 % interval)"
+    count = estimate.low if estimate is not None else people.observed
+    if count:
+        return f"; {count} {'person' if count == 1 else 'people'}"
     return ""
 
 

@@ -111,18 +111,29 @@ def canonical_ref(text: str) -> str:
     path = parts.path.lstrip("/")
     virtual = _AWS_VIRTUAL.match(host)
     if virtual and not _AWS_PATH.match(host):
-        return f"s3://{virtual['bucket']}/{path}".rstrip("/")
+        return tidy_ref(f"s3://{virtual['bucket']}/{path}")
     if _AWS_PATH.match(host):
-        return f"s3://{path}".rstrip("/")
+        return tidy_ref(f"s3://{path}")
     if host in _GCS_HOSTS:
         path = path.removeprefix("storage/v1/b/")
         bucket, _, rest = path.partition("/")
         rest = rest.removeprefix("o/")
-        return f"gs://{bucket}/{rest}".rstrip("/")
+        return tidy_ref(f"gs://{bucket}/{rest}")
     azure = _AZURE_HOST.match(host)
     if azure:
-        return f"azure://{azure['account']}/{path}".rstrip("/")
+        return tidy_ref(f"azure://{azure['account']}/{path}")
     return text
+
+
+def tidy_ref(ref: str) -> str:
+    """`ref` without the trailing slash of a bare bucket or container (`s3://b/` is `s3://b`). A prefix keeps
+    its slash: `s3://b/reports/` is the folder `reports/`, not every key starting "reports" (`reports-old/`)."""
+    scheme, _, rest = ref.partition("://")
+    _netloc, _, path = rest.partition("/")
+    container_depth = 1 if scheme == "azure" else 0
+    if len([part for part in path.split("/") if part]) <= container_depth:
+        return ref.rstrip("/")
+    return ref
 
 
 def _checked_endpoint(endpoint: str) -> str:

@@ -151,7 +151,7 @@ async def _contents(
         skipped = "--no-content: objects listed, not read"
     elif not read_contents:
         skipped = "objects are not readable anonymously"
-    people = _people(tally, stats.objects, content is not None)
+    people = _people(tally, _exposed_objects(stats.objects, content, sampled=sampler is not None), content is not None)
     outcome = ContentOutcome(
         listing=stats,
         key_log=keys.log if keys is not None else None,
@@ -164,6 +164,18 @@ async def _contents(
         extraction=_extraction(content),
     )
     return outcome, failure
+
+
+def _exposed_objects(listed: int, content: ContentScan | None, *, sampled: bool) -> int:
+    """The listed objects a stranger can read: those refused are not exposed, and the people in them are not
+    part of the count. A sample's refusals stand for the same share of the whole listing."""
+    if content is None:
+        return listed
+    refused = content.stats.denied + content.stats.skipped_in_refused_folders
+    if not sampled:
+        return max(listed - refused, 0)
+    tried = refused + content.stats.read
+    return round(listed * (1 - refused / tried)) if tried else listed
 
 
 def _people(tally: PeopleTally | None, population: int, contents_read: bool) -> People:

@@ -34,8 +34,10 @@ FIRST_READ_BATCH = 16
 READ_BATCH_BYTES = 32 * 1024 * 1024  # bytes a chunk holds at once (an object over it is a chunk of its own)
 WORKERS = 2
 READS_IN_FLIGHT = 16
-MAX_CONSECUTIVE_DENIED = 5
+MAX_CONSECUTIVE_DENIED = 5  # refused reads in a row that close a folder where nothing was read yet
+MAX_DENIED_WITHOUT_A_READ = 20  # refused reads, none served: the objects are not readable
 MAX_CONSECUTIVE_FAILURES = 20
+ERROR_BODY_BYTES = 16 * 1024  # an error answer (S3 XML, Azure, GCS JSON) is read whole up to this, to say why
 WHOLE_FILE_TYPES = frozenset({".pdf", ".zip", ".docx", ".xlsx", ".gz", ".tgz", ".tar", ".bz2", ".xz", ".dcm", ".7z"})
 _SEVERITY_ORDER = {s: s.rank for s in Severity}
 
@@ -129,6 +131,7 @@ class ContentStats:
     size_mismatch: int = 0
     read_in_part: int = 0  # objects read up to the read cap, or whose text passed an extraction limit
     denied: int = 0
+    skipped_in_refused_folders: int = 0
     unreadable: dict[str, int] = field(default_factory=dict)
     cut_short: str | None = None
 
@@ -278,7 +281,10 @@ class ContentScan:
         self._deadline = deadline
         self._extractor = BatchExtractor(extract_limits)
         self._reads = asyncio.Semaphore(READS_IN_FLIGHT)
-        self._denied_run = 0
+        # A policy may open one folder and not the next: refusals close a folder, not the bucket.
+        self._denied_runs: dict[str, int] = {}
+        self._folders_read: set[str] = set()
+        self._refused_folders: set[str] = set()
         self._failure_run = 0
         self.stats = ContentStats()
         self.log = HitLog()
@@ -379,12 +385,18 @@ class ContentScan:
         if too_big and PurePosixPath(item.key).suffix.lower() in WHOLE_FILE_TYPES:
             self.stats.skipped_too_large += 1
             return None
+        folder = top_prefix(item.key, self._prefix)
+        if folder in self._refused_folders:
+            self.stats.skipped_in_refused_folders += 1
+            return None
         end = min(item.size or self._cap, self._cap) - 1
         async with self._reads:
             try:
-                answer = await self._store.read(item.key, 0, end, max_bytes=end + 1)  # what was asked, no more
+                # What was asked and no more; but an error's XML may be longer than a small object, and its
+                # code is what says why the read failed.
+                answer = await self._store.read(item.key, 0, end, max_bytes=max(end + 1, ERROR_BODY_BYTES))
             except StoreError as exc:
-                self._read_failed(exc)
+                self._read_failed(exc, folder)
                 return None
             except LimitExceeded:
                 self.stats.failed("the server sent more than the read cap (it ignored the byte range)")
@@ -395,7 +407,9 @@ class ContentScan:
                 if self._failure_run >= MAX_CONSECUTIVE_FAILURES:
                     raise
                 return None
-        self._denied_run = self._failure_run = 0
+        self._failure_run = 0
+        self._denied_runs[folder] = 0
+        self._folders_read.add(folder)
         self.stats.read += 1
         self.stats.bytes_read += len(answer.data)
         if item.size is not None and answer.total_size is not None and answer.total_size != item.size:
@@ -405,11 +419,13 @@ class ContentScan:
             return None
         return answer.data
 
-    def _read_failed(self, exc: StoreError) -> None:
+    def _read_failed(self, exc: StoreError, folder: str) -> None:
         if exc.status in (401, 403):
             self.stats.denied += 1
-            self._denied_run += 1
-            if self._denied_run >= MAX_CONSECUTIVE_DENIED and self.stats.read == 0:
+            run = self._denied_runs[folder] = self._denied_runs.get(folder, 0) + 1
+            if run >= MAX_CONSECUTIVE_DENIED and folder not in self._folders_read:
+                self._refused_folders.add(folder)
+            if self.stats.denied >= MAX_DENIED_WITHOUT_A_READ and self.stats.read == 0:
                 self.stats.cut_short = "objects are not readable anonymously (listing only)"
         else:
             self.stats.failed(exc.summary)

@@ -6,15 +6,19 @@ servers, e.g. 403 for an absent bucket on SeaweedFS and Azurite)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from phileak.probes.storage.location import Provider
+from phileak.probes.storage.sample import top_prefix
 
 PUBLIC_GROUPS = {
     "http://acs.amazonaws.com/groups/global/AllUsers": "AllUsers",
     "http://acs.amazonaws.com/groups/global/AuthenticatedUsers": "AuthenticatedUsers",
 }
+READ_TEST_KEYS = 3  # anonymous one-byte reads tried, each in a different folder
+READ_TEST_PAGE = 200  # keys listed (one request) to choose them from
+
 WRITE_PERMISSIONS = frozenset({"WRITE", "WRITE_ACP", "FULL_CONTROL"})
 READ_PERMISSIONS = frozenset({"READ", "FULL_CONTROL"})
 
@@ -54,3 +58,21 @@ def grants_write(grants: tuple[str, ...]) -> bool:
 
 def grants_read(grants: tuple[str, ...]) -> bool:
     return any(grant.partition(":")[2] in READ_PERMISSIONS for grant in grants)
+
+
+def read_test_keys(probe_keys: Sequence[str], listed: Sequence[str], prefix: str) -> list[str]:
+    """The keys to test an anonymous read with: the ones given, then the first listed key of each folder (the
+    part of the key after `prefix` up to its next "/"). A policy often opens one folder only (`public/*`): the
+    first key listed may be private while the bucket serves thousands of others."""
+    chosen = list(probe_keys[:READ_TEST_KEYS])
+    seen_folders: set[str] = set()
+    for key in listed:
+        if len(chosen) >= READ_TEST_KEYS:
+            break
+        folder = top_prefix(key, prefix)
+        if folder in seen_folders or key in chosen:
+            continue
+        seen_folders.add(folder)
+        chosen.append(key)
+    return chosen
+

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from phileak.probes.storage.anonymous import AnonymousView
+from phileak.probes.storage.anonymous import READ_TEST_PAGE, AnonymousView, read_test_keys
 from phileak.probes.storage.stores import StoreError
 from phileak.probes.storage.stores.azure import HEADERS, AzureStore, container_url, error_code
 
@@ -21,19 +21,19 @@ async def probe(store: AzureStore, probe_keys: Sequence[str] = ()) -> AnonymousV
     notes: list[str] = []
     exists: bool | None = None
     listable: bool | None
-    first_key: str | None = None
+    listed: list[str] = []
     try:
-        page = await store.list_page(location.prefix, None, page_size=1)
+        page = await store.list_page(location.prefix, None, page_size=READ_TEST_PAGE)
         listable, exists = True, True
         checks["list"] = "HTTP 200"
-        first_key = page.objects[0].key if page.objects else None
+        listed = [item.key for item in page.objects]
     except StoreError as exc:
         checks["list"] = exc.summary
         listable = False if exc.status in (401, 403, 404) else None
         if exc.code in _ABSENT:
             exists = False
     readable: bool | None = False if exists is False else None
-    for key in [*probe_keys, *([first_key] if first_key else [])][:3]:
+    for key in read_test_keys(probe_keys, listed, location.prefix):
         try:
             await store.read(key, 0, 0, max_bytes=64 * 1024)
         except StoreError as exc:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from urllib.parse import urlencode
 
 from phileak.errors import PhileakError
-from phileak.probes.storage.anonymous import AnonymousView
+from phileak.probes.storage.anonymous import READ_TEST_PAGE, AnonymousView, read_test_keys
 from phileak.probes.storage.stores import StoreError
 from phileak.probes.storage.stores.gcs import TEST_PERMISSIONS, GcsStore, bucket_api, parse_json
 
@@ -33,20 +33,20 @@ async def probe(store: GcsStore, probe_keys: Sequence[str] = ()) -> AnonymousVie
     elif response.status == 404:
         exists = False
     listable: bool | None = None
-    first_key: str | None = None
+    listed: list[str] = []
     if exists is not False:
         try:
-            page = await store.list_page(location.prefix, None, page_size=1)
+            page = await store.list_page(location.prefix, None, page_size=READ_TEST_PAGE)
             listable, exists = True, True
             checks["list"] = "HTTP 200"
-            first_key = page.objects[0].key if page.objects else None
+            listed = [item.key for item in page.objects]
         except StoreError as exc:
             checks["list"] = exc.summary
             listable = False if exc.status in (401, 403) else None
             if exc.status == 404:
                 exists, listable = False, False
     readable: bool | None = False if exists is False else None
-    for key in [*probe_keys, *([first_key] if first_key else [])][:3]:
+    for key in read_test_keys(probe_keys, listed, location.prefix):
         try:
             await store.read(key, 0, 0, max_bytes=64 * 1024)
         except StoreError as exc:

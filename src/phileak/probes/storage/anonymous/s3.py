@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from phileak.probes.storage.anonymous import AnonymousView, grants_write, public_grants
+from phileak.probes.storage.anonymous import (
+    READ_TEST_KEYS,
+    READ_TEST_PAGE,
+    AnonymousView,
+    grants_write,
+    public_grants,
+    read_test_keys,
+)
 from phileak.probes.storage.stores import StoreError
 from phileak.probes.storage.stores.s3 import S3Store
 
@@ -21,12 +28,12 @@ async def probe(store: S3Store, probe_keys: Sequence[str] = ()) -> AnonymousView
     notes: list[str] = []
     exists: bool | None = None
     listable: bool | None
-    first_key: str | None = None
+    listed: list[str] = []
     try:
-        page = await store.probe_list(location.prefix, None, page_size=1)
+        page = await store.probe_list(location.prefix, None, page_size=READ_TEST_PAGE)
         listable, exists = True, True
         checks["list"] = "HTTP 200"
-        first_key = page.objects[0].key if page.objects else None
+        listed = [item.key for item in page.objects]
     except StoreError as exc:
         checks["list"] = exc.summary
         listable = False if exc.status in (401, 403) else None
@@ -37,7 +44,7 @@ async def probe(store: S3Store, probe_keys: Sequence[str] = ()) -> AnonymousView
         elif exc.status == 403:
             notes.append("this server answers 403 for absent buckets too: existence unknown")
     readable = (
-        await _readable(store, [*probe_keys, *([first_key] if first_key else [])], checks)
+        await _readable(store, read_test_keys(probe_keys, listed, location.prefix), checks)
         if exists is not False
         else False
     )
@@ -52,7 +59,7 @@ async def probe(store: S3Store, probe_keys: Sequence[str] = ()) -> AnonymousView
         except StoreError as exc:
             checks["acl"] = exc.summary
             acl_readable = False if exc.status in (401, 403) else None
-    if readable is None and not probe_keys and not first_key:
+    if readable is None and not probe_keys and not listed:
         notes.append("no object name to test an anonymous read with (listing refused or empty)")
     return AnonymousView(
         provider="s3",
@@ -70,7 +77,7 @@ async def probe(store: S3Store, probe_keys: Sequence[str] = ()) -> AnonymousView
 async def _readable(store: S3Store, keys: Sequence[str], checks: dict[str, str]) -> bool | None:
     """True when a one-byte ranged GET of any of `keys` succeeds; False when refused; None untested."""
     verdict: bool | None = None
-    for key in keys[:3]:
+    for key in keys[:READ_TEST_KEYS]:
         try:
             await store.probe_read(key, 0, 0, max_bytes=64 * 1024)
         except StoreError as exc:

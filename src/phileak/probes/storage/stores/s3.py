@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import quote, unquote, urlencode
+from urllib.parse import quote, unquote_plus, urlencode
 
 from phileak.probes.storage.location import AWS_DEFAULT_REGION, BucketLocation, object_path
 from phileak.probes.storage.stores import (
@@ -243,7 +243,7 @@ def parse_list_page(body: bytes, status: int) -> Page:
     if b"<CommonPrefixes>" in body:
         for match in _FOLDER.finditer(body):
             folder = html.unescape(match[1].decode("utf-8", "replace"))
-            folders.append(unquote(folder) if encoded else folder)
+            folders.append(unquote_plus(folder) if encoded else folder)
     return Page(objects, token if _TRUNCATED.search(body) and token else None, tuple(folders))
 
 
@@ -259,8 +259,8 @@ def _flat_contents(body: bytes, encoded: bool) -> list[ObjectInfo] | None:
         key = raw_key.decode("utf-8", "replace")
         if "&" in key:
             key = html.unescape(key)
-        if encoded and "%" in key:
-            key = unquote(key)
+        if encoded and ("%" in key or "+" in key):
+            key = unquote_plus(key)
         objects.append(ObjectInfo(key, int(raw_size)))
     return objects
 
@@ -273,7 +273,7 @@ def _contents_by_block(body: bytes, encoded: bool) -> list[ObjectInfo]:
             continue
         key = html.unescape(key_match[1].decode("utf-8", "replace"))
         size_match = _SIZE.search(block[1])
-        objects.append(ObjectInfo(unquote(key) if encoded else key, int(size_match[1]) if size_match else None))
+        objects.append(ObjectInfo(unquote_plus(key) if encoded else key, int(size_match[1]) if size_match else None))
     return objects
 
 
@@ -305,8 +305,8 @@ def _parse_list_tree(body: bytes, status: int) -> Page:
             token = child.text or None
         elif name == "EncodingType":
             encoded = (child.text or "").strip().lower() == "url"
-    objects = [ObjectInfo(unquote(key) if encoded else key, _size(size)) for key, size in raw]
-    shown = tuple(unquote(folder) if encoded else folder for folder in folders)
+    objects = [ObjectInfo(unquote_plus(key) if encoded else key, _size(size)) for key, size in raw]
+    shown = tuple(unquote_plus(folder) if encoded else folder for folder in folders)
     return Page(objects, token if truncated and token else None, shown)
 
 
