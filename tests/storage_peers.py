@@ -316,9 +316,14 @@ def zip_bomb(size: int = 300 * 1024 * 1024) -> bytes:
     return buffer.getvalue()
 
 
+# Objects named after (synthetic) patients, as in the PHM bucket, that the server never serves.
+THROTTLED_KEYS = [f"reports/Priya_Okafor_196709{10 + i}.pdf" for i in range(24)]
+
+
 class HostileS3:
     """Buckets: hostile-endless (the same continuation token forever), hostile-files (a size liar, a zip bomb,
-    binary junk and a text file named .pdf, a patient text), hostile-slowdown (503 SlowDown to everything)."""
+    binary junk and a text file named .pdf, a patient text), hostile-slowdown (503 SlowDown to everything),
+    hostile-throttled-reads (lists patient-named keys, answers 503 to every object read)."""
 
     def __init__(self) -> None:
         self.requests: dict[str, int] = {}
@@ -348,6 +353,12 @@ class HostileS3:
                     return
                 if "acl" in query:
                     self._send(403, b"<Error><Code>AccessDenied</Code></Error>")
+                    return
+                if bucket == "hostile-throttled-reads":
+                    if key:
+                        self._send(503, b"<Error><Code>SlowDown</Code></Error>")
+                    else:
+                        self._send(200, _xml_list(bucket, [(k, 100) for k in THROTTLED_KEYS], None))
                     return
                 if not key and "list-type" in query:
                     if bucket == "hostile-endless":

@@ -207,3 +207,15 @@ def test_lab_commands_round_trip(tmp_path: Path) -> None:
         down = phileak("lab", "down", "--state-dir", state, cwd=tmp_path)
     assert down.returncode == 0
     assert phileak("lab", "status", "--state-dir", state, cwd=tmp_path).stdout.startswith("www: stopped")
+
+
+def test_verbose_logging_keeps_libraries_that_log_whole_urls_quiet() -> None:
+    """httpx, botocore and the Azure SDK log every request's URL at INFO: an object key is often a patient's
+    name, so -v shows phileak's own lines, not theirs."""
+    import logging
+
+    from phileak.cli import URL_LOGGING_LIBRARIES, _configure_logging
+
+    _configure_logging(True)
+    for name in URL_LOGGING_LIBRARIES:
+        assert not logging.getLogger(name).isEnabledFor(logging.INFO)

@@ -13,7 +13,7 @@ from phileak.probes.storage.probe import StorageProbe
 from phileak.probes.storage.transport import ThrottledError
 from phileak.runner import Runner, RunnerConfig
 from phileak.targets import parse_target
-from storage_peers import HostileS3, context, hostile
+from storage_peers import THROTTLED_KEYS, HostileS3, context, hostile
 
 RULES = ["s3://hostile-*", "127.0.0.1/32"]
 
@@ -95,3 +95,17 @@ async def test_throttling_is_retried_a_bounded_number_of_times(server: HostileS3
     _, error = await collect(server, "hostile-slowdown")
     assert isinstance(error, ThrottledError) and "HTTP 503" in str(error)
     assert server.requests["hostile-slowdown"] - before == 4  # the first try and 3 retries, then the target fails
+
+
+async def test_reads_that_stay_throttled_fail_alone_and_no_message_names_an_object(server: HostileS3) -> None:
+    """Every object read answers 503: each one is an unreadable object, the listing's findings are kept, and
+    after a run of such failures the target ends with an error that names the server, never a key (keys are
+    patients' names and birth dates)."""
+    findings, error = await collect(server, "hostile-throttled-reads")
+    assert isinstance(error, ThrottledError)
+    assert "object name withheld" in str(error) and "Okafor" not in str(error) and "19670" not in str(error)
+    [listing] = [f for f in findings if f.kind == "bucket-public-list"]
+    assert listing.evidence.model_extra["objects"] == len(THROTTLED_KEYS)
+    assert any(f.kind == "phi-in-object-key" for f in findings)
+    shown = " ".join(f.model_dump_json() for f in findings)
+    assert "Okafor" not in shown and "Priya" not in shown

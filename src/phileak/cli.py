@@ -75,6 +75,9 @@ def main_options(
     _configure_logging(verbose)
 
 
+URL_LOGGING_LIBRARIES = ("httpx", "httpcore", "botocore", "urllib3", "azure")
+
+
 def _configure_logging(verbose: bool) -> None:
     from phileak import logsafe
 
@@ -83,6 +86,8 @@ def _configure_logging(verbose: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    for name in URL_LOGGING_LIBRARIES:  # their INFO lines echo whole URLs: object keys, query strings
+        logging.getLogger(name).setLevel(logging.WARNING)
     logsafe.install()
 
 

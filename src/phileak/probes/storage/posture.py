@@ -16,11 +16,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from phileak.errors import InputError
+from phileak.errors import InputError, LimitExceeded, TransientError
 from phileak.probes.storage.anonymous import grants_read, public_grants
 from phileak.probes.storage.location import BucketLocation
 from phileak.probes.storage.stores import StoreError
 from phileak.probes.storage.stores.s3 import AwsKeys, S3Store, aws_call
+from phileak.probes.storage.transport import ThrottledError
 
 OBJECT_ACL_SAMPLE = 5
 _NO_CONFIG = ("NoSuchPublicAccessBlockConfiguration", "NoSuchBucketPolicy")
@@ -262,6 +263,9 @@ async def collect_posture(
         except StoreError as exc:
             unreadable[field_name] = _reason(exc)
             return exc
+        except (TransientError, LimitExceeded, ThrottledError) as exc:  # this field is unknown; the rest goes on
+            unreadable[field_name] = f"{what} failed: {type(exc).__name__}"
+            return StoreError(what, 0, type(exc).__name__)
 
     if account_id is None and sts is not None:
         answer = await attempt("account_id", "GetCallerIdentity", sts.get_caller_identity)

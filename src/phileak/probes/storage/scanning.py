@@ -25,6 +25,7 @@ from phileak.phi.spec import Document, PersonRecord
 from phileak.probes.storage.content import PeopleTally, PhiAdapter, PhiResult, readable_key, shown_key
 from phileak.probes.storage.sample import top_prefix
 from phileak.probes.storage.stores import ObjectInfo, ObjectStore, StoreError
+from phileak.probes.storage.transport import ThrottledError
 
 PER_OBJECT_LIMIT = 25
 EXAMPLES = 3
@@ -401,9 +402,10 @@ class ContentScan:
             except LimitExceeded:
                 self.stats.failed("the server sent more than the read cap (it ignored the byte range)")
                 return None
-            except TransientError:
+            except (TransientError, ThrottledError) as exc:
                 self._failure_run += 1
-                self.stats.failed("connection failed after retries")
+                throttled = isinstance(exc, ThrottledError)
+                self.stats.failed("throttled (429, 5xx) after retries" if throttled else "failed after retries")
                 if self._failure_run >= MAX_CONSECUTIVE_FAILURES:
                     raise
                 return None

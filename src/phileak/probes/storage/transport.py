@@ -12,8 +12,9 @@ import asyncio
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
-from phileak.errors import PhileakError, TransientError
+from phileak.errors import PhileakError, ScopeViolation, TransientError
 from phileak.net import HttpResponse, ScopedHttpClient
 from phileak.net_quick import QuickHttp
 from phileak.scope import display_url
@@ -27,6 +28,28 @@ DEFAULT_MAX_BYTES = 32 * 1024 * 1024
 
 class ThrottledError(PhileakError):
     """The server kept answering 503/429 (SlowDown) after phileak's bounded retries."""
+
+
+def server_of(url: str) -> str:
+    """`url` reduced to its server, for messages: the path holds the bucket and the object's key."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}" if parts.scheme and parts.netloc else "the server"
+
+
+def _without_object_name(exc: PhileakError, url: str) -> PhileakError:
+    """`exc` again, with the request's URL in its message cut to the server (the key is withheld)."""
+    shown = display_url(url)
+    message = str(exc)
+    if shown not in message and url not in message:
+        return exc
+    withheld = f"{server_of(url)}/… (object name withheld)"
+    text = message.replace(url, withheld).replace(shown, withheld)
+    if isinstance(exc, ScopeViolation):
+        return ScopeViolation(withheld, exc.reason)
+    try:
+        return type(exc)(text)
+    except TypeError:  # an error class with another signature: its plain message
+        return PhileakError(text)
 
 
 class StorageHttp:
@@ -79,7 +102,22 @@ class StorageHttp:
     ) -> HttpResponse:
         """One request, retried at most `retries` times on a throttling status or a transient failure, with
         exponential backoff (a server's Retry-After is honoured up to the backoff cap). ThrottledError when the
-        server still throttles after that; the last TransientError when it still fails."""
+        server still throttles after that; the last TransientError when it still fails. An error names the
+        server, never the object: a key is often a patient's name."""
+        try:
+            return await self._request(method, url, headers, content, max_bytes, quick)
+        except PhileakError as exc:
+            raise _without_object_name(exc, url) from None
+
+    async def _request(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        content: bytes | None,
+        max_bytes: int,
+        quick: bool,
+    ) -> HttpResponse:
         attempt = 0
         while True:
             self.requests += 1

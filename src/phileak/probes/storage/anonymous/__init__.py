@@ -9,13 +9,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from phileak.errors import LimitExceeded, TransientError
 from phileak.probes.storage.location import Provider
 from phileak.probes.storage.sample import top_prefix
+from phileak.probes.storage.transport import ThrottledError
 
 PUBLIC_GROUPS = {
     "http://acs.amazonaws.com/groups/global/AllUsers": "AllUsers",
     "http://acs.amazonaws.com/groups/global/AuthenticatedUsers": "AuthenticatedUsers",
 }
+# Failures of one request that leave its answer unknown, after the transport's retries
+TRANSIENT: tuple[type[Exception], ...] = (TransientError, LimitExceeded, ThrottledError)
 READ_TEST_KEYS = 3  # anonymous one-byte reads tried, each in a different folder
 READ_TEST_PAGE = 200  # keys listed (one request) to choose them from
 

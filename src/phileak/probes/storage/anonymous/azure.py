@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from phileak.probes.storage.anonymous import READ_TEST_PAGE, AnonymousView, read_test_keys
+from phileak.probes.storage.anonymous import READ_TEST_PAGE, TRANSIENT, AnonymousView, read_test_keys
 from phileak.probes.storage.stores import StoreError
 from phileak.probes.storage.stores.azure import HEADERS, AzureStore, container_url, error_code
 
@@ -43,6 +43,9 @@ async def probe(store: AzureStore, probe_keys: Sequence[str] = ()) -> AnonymousV
                 break
             if exc.status in (401, 403) or (exc.status == 404 and exc.code != "BlobNotFound"):
                 readable = False
+            continue
+        except TRANSIENT as exc:  # unknown, and the rest of the probe goes on
+            checks["read"] = f"failed: {type(exc).__name__}"
             continue
         checks["read"] = "HTTP 206"
         readable = True

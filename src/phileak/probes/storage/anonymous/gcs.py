@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from urllib.parse import urlencode
 
 from phileak.errors import PhileakError
-from phileak.probes.storage.anonymous import READ_TEST_PAGE, AnonymousView, read_test_keys
+from phileak.probes.storage.anonymous import READ_TEST_PAGE, TRANSIENT, AnonymousView, read_test_keys
 from phileak.probes.storage.stores import StoreError
 from phileak.probes.storage.stores.gcs import TEST_PERMISSIONS, GcsStore, bucket_api, parse_json
 
@@ -56,6 +56,9 @@ async def probe(store: GcsStore, probe_keys: Sequence[str] = ()) -> AnonymousVie
                 break
             if exc.status in (401, 403):
                 readable = False
+            continue
+        except TRANSIENT as exc:  # unknown, and the rest of the probe goes on
+            checks["read"] = f"failed: {type(exc).__name__}"
             continue
         checks["read"] = "HTTP 206"
         readable = True

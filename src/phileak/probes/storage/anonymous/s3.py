@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from phileak.probes.storage.anonymous import (
     READ_TEST_KEYS,
     READ_TEST_PAGE,
+    TRANSIENT,
     AnonymousView,
     grants_write,
     public_grants,
@@ -59,6 +60,8 @@ async def probe(store: S3Store, probe_keys: Sequence[str] = ()) -> AnonymousView
         except StoreError as exc:
             checks["acl"] = exc.summary
             acl_readable = False if exc.status in (401, 403) else None
+        except TRANSIENT as exc:  # unknown, and the rest of the probe goes on
+            checks["acl"] = f"failed: {type(exc).__name__}"
     if readable is None and not probe_keys and not listed:
         notes.append("no object name to test an anonymous read with (listing refused or empty)")
     return AnonymousView(
@@ -86,6 +89,9 @@ async def _readable(store: S3Store, keys: Sequence[str], checks: dict[str, str])
                 return True
             if exc.status in (401, 403):
                 verdict = False
+            continue
+        except TRANSIENT as exc:
+            checks["read"] = f"failed: {type(exc).__name__}"
             continue
         checks["read"] = "HTTP 206"
         return True
