@@ -33,11 +33,91 @@ from phileak.phi.person_evidence import people_evidence
 from phileak.phi.redact import redact_text
 from phileak.phi.worker import analyse_each
 from phileak.probes.base import ScanContext
-from phileak.probes.files.walk import WalkStats, walk
+from phileak.probes.files.walk import WalkStats, printable, walk
+from phileak.probes.storage.content import shown_key
 from phileak.targets import Target
 
 MAX_FILES = 1_000_000
 _MASKABLE = re.compile(r"[^\W_]")
+COMMON_EXTENSIONS = frozenset(
+    [
+        ".pdf",
+        ".doc",
+        ".docx",
+        ".docm",
+        ".dot",
+        ".dotx",
+        ".rtf",
+        ".odt",
+        ".txt",
+        ".text",
+        ".log",
+        ".md",
+        ".csv",
+        ".tsv",
+        ".tab",
+        ".json",
+        ".jsonl",
+        ".ndjson",
+        ".xml",
+        ".html",
+        ".htm",
+        ".xhtml",
+        ".xls",
+        ".xlsx",
+        ".xlsm",
+        ".xlsb",
+        ".ods",
+        ".ppt",
+        ".pptx",
+        ".odp",
+        ".eml",
+        ".msg",
+        ".mbox",
+        ".zip",
+        ".gz",
+        ".tgz",
+        ".tar",
+        ".bz2",
+        ".xz",
+        ".7z",
+        ".rar",
+        ".dcm",
+        ".dicom",
+        ".ima",
+        ".img",
+        ".nii",
+        ".jpg",
+        ".jpeg",
+        ".png",
+        ".gif",
+        ".bmp",
+        ".tif",
+        ".tiff",
+        ".heic",
+        ".webp",
+        ".svg",
+        ".mp3",
+        ".mp4",
+        ".wav",
+        ".mov",
+        ".avi",
+        ".bin",
+        ".dat",
+        ".db",
+        ".sqlite",
+        ".sql",
+        ".bak",
+        ".tmp",
+        ".hl7",
+        ".xps",
+        ".pages",
+        ".numbers",
+        ".key",
+        ".vcf",
+        ".ics",
+    ]
+)
 MAX_PEOPLE_LISTED = 1000  # keyed people per file finding; its count says how many there are in all
 _SNIFF_BYTES = 8192
 BATCH_FILES = 128  # files per isolated extraction child and per call to the engine's worker
@@ -208,6 +288,11 @@ def _findings(
         tally.scanned += 1
         if read.failure is not None:
             tally.unreadable += 1
+            named = read.analysis if read.analysis is not None and read.analysis.categories else None
+            if named is not None:  # its name alone says whose it is
+                tally.with_phi += 1
+                tally.categories |= named.categories
+                counter.add(_file_key(read.path, root, ctx), named.people)
             yield _unreadable(read.path, root, read.document, read.analysis, read.failure, ctx)
             continue
         analysis = read.analysis
@@ -227,7 +312,7 @@ def _findings(
 def _file_key(path: Path, root: Path, ctx: ScanContext) -> str:
     """The file's keyed hash, by its real path (walks follow no links: only the target itself can be one)."""
     resolved = path.resolve() if path == root else _resolved_folder(path.parent) / path.name
-    return ctx.identity.hash("url", str(resolved))
+    return ctx.identity.hash("url", printable(str(resolved)))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -238,7 +323,7 @@ def _resolved_folder(folder: Path) -> Path:
 def _relative(path: Path, root: Path) -> str:
     """What the engine reads as the file's name: its path under the target folder (folder names too: exports
     are often filed under "SMITH_JOHN_19600101/"), or its own name when the target is the file."""
-    return path.name if path == root else str(path.relative_to(root))
+    return printable(path.name if path == root else str(path.relative_to(root)))
 
 
 def _shown_path(path: Path, root: Path, document: ExtractedDocument, analysis: Analysis | None) -> tuple[str, str]:
@@ -250,13 +335,15 @@ def _shown_path(path: Path, root: Path, document: ExtractedDocument, analysis: A
         stem, dot, extension = relative.rpartition(".")
         masked = _MASKABLE.sub("*", stem if dot else relative)
         relative = f"{masked}.{extension}" if dot else masked
-    elif document.name is not None:
-        values = {document.name[d.start : d.end]: d.category.value for d in analysis.detections if d.segment == -1}
-        relative = redact_text(relative, values) if values else relative
+    else:
+        if document.name is not None:
+            found = {document.name[d.start : d.end]: d.category.value for d in analysis.detections if d.segment == -1}
+            relative = redact_text(relative, found) if found else relative
+        relative = _masked_name_runs(relative)
     if path == root:
-        shown = str(path.parent / relative)
+        shown = os.path.join(printable(str(path.parent)), relative)
         return shown, shown
-    return os.path.join(root, relative), relative
+    return os.path.join(printable(str(root)), relative), relative
 
 
 def _file_finding(
@@ -300,24 +387,61 @@ def _unreadable(
     reason: str,
     ctx: ScanContext,
 ) -> Finding:
+    in_name = sorted(analysis.categories, key=lambda c: c.value) if analysis is not None else []
+    named = " (its name holds personal data)" if in_name else ""
     return Finding.create(
         probe="files",
         target=_shown_path(path, root, document, analysis)[0],
         kind="file-unreadable",
         key=_file_key(path, root, ctx),
         severity=Severity.INFO,
-        title="A file could not be read; it was skipped and the scan went on",
-        evidence=Evidence(reason=reason, extension=path.suffix.lower()),
+        title=f"A file could not be read{named}; it was skipped and the scan went on",
+        data_categories=in_name,
+        affected_individuals=len({person.key for person in analysis.people}) if in_name and analysis else None,
+        evidence=Evidence(reason=reason, extension=_extension(path)),
         remediation="Check this file by hand: phileak could not read it within its limits.",
     )
+
+
+_NAME_WORD = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*")  # Okafor, O'Neil, Mary-Kate, Élodie
+_BETWEEN_NAME_WORDS = re.compile(r"[ _,.]+")
+
+
+def _masked_name_runs(relative: str) -> str:
+    """Names no detector expects ("Priya Okafor.txt", a folder per patient "OKAFOR_PRIYA/"): every run of two
+    or more capitalised words, in the folders and the file's name, reduced to its shape ("P**** O****")."""
+    stem, dot, extension = relative.rpartition(".")
+    if not dot or f".{extension.lower()}" not in COMMON_EXTENSIONS:
+        stem, dot, extension = relative, "", ""
+    runs: list[list[re.Match[str]]] = []
+    for word in _NAME_WORD.finditer(stem):
+        if not word[0][0].isupper():
+            runs.append([])
+            continue
+        run = runs[-1] if runs else None
+        if run and _BETWEEN_NAME_WORDS.fullmatch(stem, run[-1].end(), word.start()):
+            run.append(word)
+        else:
+            runs.append([word])
+    masked = list(stem)
+    for word in reversed([word for run in runs if len(run) >= 2 for word in run]):  # from the end: offsets hold
+        masked[word.start() + 1 : word.end()] = ["*"] * min(word.end() - word.start() - 1, 4)
+    return "".join(masked) + dot + extension
+
+
+def _extension(path: Path) -> str | None:
+    """The file's extension when it is a common one; anything else after a dot may be part of a name or date."""
+    suffix = path.suffix.lower()
+    return suffix if suffix in COMMON_EXTENSIONS else None
 
 
 def _summary(target: Target, tally: _Tally, counter: PeopleCounter, walked: WalkStats) -> Finding:
     distinct = counter.distinct()
     severity = tally.worst if tally.with_phi else Severity.INFO
+    root = Path(target.ref)
     return Finding.create(
         probe="files",
-        target=target.ref,
+        target=os.path.join(printable(str(root.parent)), shown_key(printable(root.name), None)),
         kind="files-people-summary",
         severity=severity,
         title=(

@@ -25,7 +25,8 @@ def walk(root: Path, *, max_files: int, stats: WalkStats | None = None) -> Itera
         yield root, _size(root)
         return
     if not root.is_dir():
-        raise InputError(f"cannot read {root}: no such file or folder")
+        what = "not a regular file or folder" if root.exists() else "no such file or folder"
+        raise InputError(f"cannot read {printable(str(root))}: {what}")
     for seen, entry in enumerate(_files_under(str(root), stats or WalkStats()), start=1):
         if seen > max_files:
             raise LimitExceeded(f"more than {max_files} files under the target (raise --max-files)")
@@ -55,6 +56,12 @@ def _files_under(root: str, stats: WalkStats) -> Iterator[os.DirEntry[str]]:
             except OSError:
                 continue
         folders.extend(reversed(subfolders))
+
+
+def printable(text: str) -> str:
+    """A path as text that can be written anywhere: bytes of a name that are not UTF-8 (a Latin-1 "Dupr\\xe9"),
+    which Python keeps as lone surrogates, shown as \\x escapes."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _entry_size(entry: os.DirEntry[str]) -> int:
