@@ -374,6 +374,10 @@ def test_loose_cue_regex_is_accent_and_case_tolerant(phrase: str, matches: list[
         ("README_FIRST.txt", []),
         ("CT_MRI_REPORT_FINAL.pdf", []),
         ("dicom/1.2.826.0.1.3680043.8.498.8688481670/IM0002.dcm", []),
+        ("Moreno_Shawn_MRN_9524535_labs.txt", [("9524535", Role.MRN)]),
+        ("scans/MRN9524535.pdf", [("9524535", Role.MRN)]),
+        ("IPP-00412345_compte-rendu.pdf", [("00412345", Role.MRN)]),
+        ("chartreuse_2024.pdf", []),
     ],
 )  # fmt: skip
 def test_names_and_dates_in_file_names(name: str, expected: list[tuple[str, Role]]) -> None:

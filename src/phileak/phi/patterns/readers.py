@@ -233,6 +233,8 @@ _FILE_WORDS: Final = words(
 _FILE_TOKEN = re.compile(r"[^\W_]+")
 _BIRTH_WORDS: Final = frozenset({"dob", "birth", "born", "bday", "birthdate", "naissance", "ddn", "ne", "nee"})
 _COMPACT_DATE = re.compile(r"(?:19|20)\d{6}|(?:19|20)\d\d-\d\d-\d\d")
+# A record number announced in a file name: "Moreno_MRN_9524535.pdf", "MRN9524535", "IPP-00412345", "dossier_1234"
+_FILE_RECORD = re.compile(r"(?i)(?<![^\W_])(?:mrn|ipp|dossier|chart|patient[_-]?id)[_\- #]?(\d{4,12})(?![^\W_])")
 
 
 def read_file_name(text: str) -> list[tuple[int, int, Role]]:
@@ -266,6 +268,7 @@ def read_file_name(text: str) -> list[tuple[int, int, Role]]:
             before = _FILE_TOKEN.findall(text, max(0, match.start() - 12), match.start())
             birth = bool(before) and before[-1].lower() in _BIRTH_WORDS
             found.append((match.start(), match.end(), Role.BIRTH_DATE if birth else Role.DATE))
+    found.extend((match.start(1), match.end(1), Role.MRN) for match in _FILE_RECORD.finditer(text))
     return [(s, e, r) for s, e, r in found if r is not Role.BIRTH_DATE or _date_valid(text[s:e].replace("-", ""))]
 
 
