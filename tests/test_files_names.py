@@ -103,3 +103,13 @@ def test_a_named_pipe_is_refused_with_its_own_reason(tmp_path: Path) -> None:
     os.mkfifo(pipe)
     with pytest.raises(InputError, match="not a regular file or folder"):
         list(walk(pipe, max_files=10))
+
+
+def test_health_information_alone_is_not_called_personal_identifiers(tmp_path: Path) -> None:
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / "report.txt").write_text("Glucose 180 mg/dL\n")
+    _, report = scan(tmp_path, share)
+    [finding] = [f for f in report["findings"] if f["kind"] in ("pii-in-file", "phi-in-file")]
+    assert finding["title"].startswith("Health information, with no identifier found, in report.txt")
+    assert not finding["evidence"].get("identifiers")

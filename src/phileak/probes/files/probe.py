@@ -353,7 +353,10 @@ def _file_finding(
     people = people_evidence(analysis.people, limit=MAX_PEOPLE_LISTED)
     in_name = sorted({d.category.value for d in analysis.detections if d.segment == -1})
     kind = "phi-in-file" if analysis.is_phi else "pii-in-file"
-    what = "Patient data" if analysis.is_phi else "Personal identifiers"
+    if analysis.is_phi:
+        what = "Patient data"
+    else:
+        what = "Personal identifiers" if analysis.identifiers else "Health information, with no identifier found,"
     in_part = f" (read in part: {document.read_in_part})" if document.read_in_part else ""
     return Finding.create(
         probe="files",
