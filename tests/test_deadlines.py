@@ -4,6 +4,7 @@ instant (with the assumption stated for a date alone), year-end logs, effective 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +21,7 @@ from phileak.assess.deadlines import (
 from phileak.assess.obligations import evaluate_obligations
 from phileak.assess.rules_model import Deadline, DeadlineKind
 from phileak.errors import InputError
+from phileak.plan import load_plan
 
 PARIS_WINTER = timezone(timedelta(hours=1))
 
@@ -74,6 +76,15 @@ def test_gdpr_72_hours_run_from_the_discovery_instant_in_its_offset() -> None:
                        discovery_date="2026-11-20T15:30:00+01:00")  # fmt: skip
     result = evaluate_obligations(org, [tracking_leak()], exposure(3))
     assert _due(result.obligations, "GDPR", "notify-supervisory-authority") == "2026-11-23T15:30:00+01:00"
+
+
+def test_72_hours_from_a_quoted_date_time_in_the_plan_keep_its_offset(tmp_path: Path) -> None:
+    plan_file = tmp_path / "plan.toml"
+    plan_file.write_text('[organisation]\nname = "QA Health"\nentity_type = "eu-controller"\n'
+                         'jurisdictions = ["EU-FR"]\ndiscovery_date = "2026-11-20T00:00:00+09:00"\n')  # fmt: skip
+    org = load_plan(plan_file).profile()["organisation"]
+    result = evaluate_obligations(org, [tracking_leak()], exposure(3))
+    assert _due(result.obligations, "FR-CNIL", "notify-cnil") == "2026-11-23T00:00:00+09:00"
 
 
 def test_cnil_72_hours_from_a_date_time() -> None:

@@ -190,3 +190,16 @@ def owner_client(lab: Any) -> Any:
         aws_secret_access_key=credentials.secret_key, region_name="us-east-1",
         config=Config(s3={"addressing_style": "path"}, retries={"total_max_attempts": 1}),
     )  # fmt: skip
+
+
+def test_report_since_a_later_scan_is_refused(tmp_path: Path, cli: Cli) -> None:
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    first.write_text(json.dumps(PLANTED[0]), encoding="utf-8")
+    second.write_text(json.dumps(PLANTED[1]), encoding="utf-8")
+    one = scan_id(cli("scan", "files", str(first), "--format", "json", probe=PLANTED_PROBE, code=1))
+    two = scan_id(cli("scan", "files", str(second), "--format", "json", probe=PLANTED_PROBE, code=1))
+    inverted = cli("report", "--scan", one, "--since", two, "--format", "json", probe=PLANTED_PROBE, code=2)
+    assert f"--since scan {two} started after the reported scan {one}" in inverted.stderr
+    assert len(inverted.stderr.strip().splitlines()) == 1
+    forward = cli("report", "--scan", two, "--since", one, "--format", "json", probe=PLANTED_PROBE)
+    assert json.loads(forward.stdout)["changes"]["since"]["id"] == one

@@ -132,6 +132,28 @@ def test_media_notice_needs_more_than_500_residents_of_a_state(residents: int, m
     assert any("US-TX" in r for r in _skipped(result, "HIPAA/notify-media"))
 
 
+def test_the_plans_residents_are_a_floor_on_the_hhs_count() -> None:
+    # 3 people seen by the scan, but the plan counts 600 Californians and 300 Texans: 900 at least.
+    org = organisation(jurisdictions=["US-CA", "US-TX", "US-NY"], residents={"US-CA": 600, "US-TX": 300})
+    result = evaluate_obligations(org, [open_pacs(people=3)], exposure(3))
+    hhs = _one(result.obligations, "HIPAA/notify-hhs")
+    assert hhs.status == "applies" and "900 individuals affected" in hhs.reason and "meets" in hhs.reason
+    assert "HIPAA/log-for-hhs" not in _keys(result.obligations)
+    after = _one(result.obligations, "US-NY/notify-attorney-general-after-hhs")
+    assert "HIPAA/notify-hhs" in after.deadline_basis and after.deadline == "2027-01-26"
+    report = make_report([open_pacs(people=3)], profile={"organisation": org})
+    fields = assess(report, exposure(3))["assessment"]["hhs_portal"]["fields"]
+    assert fields["Breach Affecting"]["value"] == "500 or More Individuals"
+    assert fields["Individuals Affected"]["value"] == 900 and fields["Individuals Affected"]["confirm"]
+
+
+def test_the_plans_residents_are_a_floor_on_the_ftc_count() -> None:
+    org = organisation(entity_type="health-app", residents={"US-CA": 600})
+    result = evaluate_obligations(org, [tracking_leak()], exposure(3))
+    assert _one(result.obligations, "FTC-HBNR/notify-ftc").status == "applies"
+    assert "FTC-HBNR/log-for-ftc" not in _keys(result.obligations)
+
+
 def test_an_estimate_on_both_sides_of_500_asks_for_the_count_instead_of_guessing() -> None:
     result = evaluate_obligations(organisation(), [public_bucket()], exposure(None, low=400, high=700))
     assert _one(result.obligations, "HIPAA/notify-hhs").status == "to-confirm"
@@ -168,6 +190,15 @@ def test_texas_attorney_general_from_250_texans_within_30_days(texans: int, atto
         assert notice.deadline == "2026-12-20"
         assert notice.notice_draft is not None
         assert any(s["ref"] == "521.053(i)" for s in notice.notice_draft["sections"])
+
+
+def test_the_texas_notice_gives_the_number_of_texans_not_everyone() -> None:
+    org = organisation(jurisdictions=["US-TX", "US-CA"], residents={"US-TX": 300, "US-CA": 700})
+    result = evaluate_obligations(org, [open_pacs()], exposure(1000))
+    draft = _one(result.obligations, "US-TX/notify-attorney-general").notice_draft
+    assert draft is not None
+    [numbers] = [s for s in draft["sections"] if s["element"] == "The number of Texas residents affected"]
+    assert numbers["text"].startswith("300 residents of US-TX") and "1000" not in numbers["text"]
 
 
 def test_california_attorney_general_gets_a_sample_15_days_after_the_residents() -> None:

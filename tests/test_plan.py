@@ -1,4 +1,4 @@
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -65,6 +65,21 @@ def test_discovery_datetime_keeps_offset(tmp_path: Path) -> None:
     assert plan.organisation.discovery_date.utcoffset() is not None
 
 
+@pytest.mark.parametrize("quoted", ['"2026-11-20T00:00:00+09:00"', '"2026-11-20 00:00:00+09:00"'])
+def test_a_quoted_discovery_date_time_keeps_its_offset(tmp_path: Path, quoted: str) -> None:
+    text = CONTRACT_PLAN.replace("discovery_date = 2026-11-20", f"discovery_date = {quoted}")
+    plan = load_plan(write(tmp_path, text))
+    moment = plan.organisation.discovery_date
+    assert isinstance(moment, datetime) and moment.utcoffset() == timedelta(hours=9)
+    assert plan.profile()["organisation"]["discovery_date"] == "2026-11-20T00:00:00+09:00"
+
+
+def test_a_quoted_date_stays_a_date(tmp_path: Path) -> None:
+    plan = load_plan(write(tmp_path, CONTRACT_PLAN.replace("= 2026-11-20", '= "2026-11-20"')))
+    assert plan.organisation.discovery_date == date(2026, 11, 20)
+    assert not isinstance(plan.organisation.discovery_date, datetime)
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -76,6 +91,15 @@ def test_discovery_datetime_keeps_offset(tmp_path: Path) -> None:
         ('[organisation]\nname="x"\nentity_type="health-app"\n[[storage]]\nurl="ftp://b"', "unknown storage"),
         ('[organisation]\nname="x"\nentity_type="health-app"\n[mystery]\na=1', "unknown section"),
         ('[organisation]\nname="x"\nentity_type="health-app"\ndiscovery_date=2026-11-20T10:00:00', "offset"),
+        ('[organisation]\nname="x"\ndiscovery_date="2026-11-20T10:00:00"', "offset"),
+        ('[organisation]\nname="x"\ndiscovery_date="2026-11-20T25:00:00+01:00"', "discovery_date"),
+        ('[organisation]\nname="x"\njurisdictions=["US-CA"]\nresidents={ "US-CA" = true }', "residents.US-CA"),
+        ('[organisation]\nname="x"\njurisdictions=["US-CA"]\nresidents={ "US-CA" = "600" }', "residents.US-CA"),
+        ('[organisation]\nname="x"\njurisdictions=["US-CA"]\nresidents={ "US-CA" = 600.0 }', "residents.US-CA"),
+        ('[organisation]\nname="x"\njurisdictions=["US-CA"]\nresidents={ "US-CA" = -1 }', "residents.US-CA"),
+        ('[organisation]\nname="x"\njurisdictions=["US-CA"]\nresidents={ "US-ZZ" = 1 }', "unknown jurisdiction"),
+        ('[organisation]\nname="x"\njurisdictions=["XX-YY"]', "unknown jurisdiction"),
+        ('[organisation]\nname="x"\ntimezone="Mars/Olympus"', "not an IANA time zone"),
     ],
 )
 def test_bad_plans_are_one_line_input_errors(tmp_path: Path, text: str, message: str) -> None:

@@ -230,8 +230,15 @@ def summarise(findings: list[Finding]) -> dict[str, Any]:
         "by_severity": {k: v for k, v in by_severity.items() if v},
         # Probes count people per finding; the largest single count is a floor for the whole scan.
         # Cross-probe deduplication of identities belongs to the assessment.
-        "affected_individuals": max(counted, default=0),
+        "affected_individuals": max(counted) if counted else _uncounted(findings),
     }
+
+
+def _uncounted(findings: list[Finding]) -> int | None:
+    """No finding counted anyone: 0 when none concerns people at all, else unknown (null in the contract)."""
+    from phileak.assess.groups import bears_people
+
+    return None if any(bears_people(f.kind, f.data_categories) for f in findings) else 0
 
 
 class ScanReport(BaseModel):

@@ -6,7 +6,7 @@ import tomllib
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -33,9 +33,24 @@ class Organisation(BaseModel):
     entity_type: EntityType | None = None
     jurisdictions: list[str] = Field(default_factory=list)
     discovery_date: date | datetime | None = None
-    residents: dict[str, int] = Field(default_factory=dict)
+    # Strict: true, "600" or 600.0 are not a number of people.
+    residents: dict[str, Annotated[int, Field(strict=True, ge=0)]] = Field(default_factory=dict)
     hds_certified_hosts: list[str] = Field(default_factory=list)
     timezone: str | None = None  # IANA zone for deadlines counted in hours; else the first jurisdiction's
+
+    @field_validator("discovery_date", mode="before")
+    @classmethod
+    def _a_time_makes_a_datetime(cls, value: object) -> object:
+        """A string with a time part is a date-time (pydantic's date would take "2026-11-20T00:00:00+09:00" as
+        the date 2026-11-20 and lose the offset)."""
+        if isinstance(value, str) and len(text := value.strip()) > 10:
+            try:
+                return datetime.fromisoformat(text)
+            except ValueError:
+                raise ValueError(
+                    f"{value!r} is not a date (2026-11-20) or a date-time with offset (2026-11-20T15:30:00+01:00)"
+                ) from None
+        return value
 
     @field_validator("discovery_date")
     @classmethod
@@ -103,10 +118,22 @@ def parse_plan(raw: dict[str, Any], *, base_dir: Path, source: Path | None = Non
         options = PlanOptions.model_validate(raw.get("options", {}))
     except ValidationError as exc:
         raise InputError(f"{where}: {_first_error(exc)}") from None
+    _check_profile(organisation, where)
     targets = [
         target for probe in PROBES for target in _targets_of(probe, raw.get(probe, []), base_dir, where)
     ]
     return AuditPlan(organisation=organisation, scope=scope, options=options, targets=targets, source=source)
+
+
+def _check_profile(organisation: Organisation, where: str) -> None:
+    """Read the organisation as the assessment will (jurisdiction codes, residents, time zone, discovery), so a
+    plan it would refuse is refused before any probe runs and nothing is stored."""
+    from phileak.assess.profile import read_profile
+
+    try:
+        read_profile(organisation.model_dump(mode="json"))
+    except InputError as exc:
+        raise InputError(f"{where}: {exc}") from None
 
 
 def _targets_of(probe: str, entries: Any, base_dir: Path, where: str) -> list[Target]:

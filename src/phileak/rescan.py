@@ -101,6 +101,11 @@ def report_changes(store: Store, report: ScanReport, since: str) -> ScanChanges:
     old = resolve_scan_id(store, since, before=report.scan)
     if old.id == report.scan.id:
         raise InputError(f"--since names the reported scan itself ({old.id})")
+    if old.started > report.scan.started:
+        raise InputError(
+            f"--since scan {old.id} started after the reported scan {report.scan.id} "
+            f"({old.started.isoformat()} > {report.scan.started.isoformat()}): give an earlier scan"
+        )
     return changes_since(store.diff(old.id, report.scan.id), store.load_report(old.id), report)
 
 

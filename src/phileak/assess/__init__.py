@@ -82,8 +82,9 @@ def _contract_fields(facts: ExposureFacts, findings: list[Finding]) -> dict[str,
     people = facts.people
     estimate = {"low": people.low, "high": people.high} if people.low is not None and people.high is not None else None
     categories = list(facts.data_categories) or sorted({c.value for f in findings for c in f.data_categories})
-    # Only a floor known (no sizing engine): the contract's single number is that floor, as before.
-    floor = people.low if people.exact is None and people.high is None else None
+    # Only a floor known: the contract's single number is that floor, as before; a floor of 0 says nothing, and
+    # the contract gives null when the count is unknown.
+    floor = people.low if people.exact is None and people.high is None and people.low else None
     count = people.exact if people.exact is not None else floor
     return {"affected_individuals": count, "estimate": estimate, "data_categories": categories}
 

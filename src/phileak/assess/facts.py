@@ -51,6 +51,18 @@ class Count:
         return at_low if at_low == at_high else None
 
 
+def at_least(count: Count, floor: int) -> Count:
+    """`count` with `floor` as a lower bound: people known to be affected some other way (the plan's residents
+    per State) are among the total, however few the scan counted."""
+    if floor <= 0:
+        return count
+    if count.exact is not None:
+        return Count(exact=max(count.exact, floor))
+    if count.low is None:
+        return Count(low=floor)
+    return Count(low=max(count.low, floor), high=max(count.high, floor) if count.high is not None else None)
+
+
 def threshold_words(op: str, value: int) -> str:
     return f"{_OP_WORDS[op]} {value}"
 

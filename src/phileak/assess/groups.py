@@ -69,6 +69,14 @@ def expand(names: Iterable[str], groups: dict[str, frozenset[str]]) -> frozenset
     return frozenset(out)
 
 
+PEOPLE_BEARING_TYPES: Final = frozenset({TRACKING, IMAGING_SERVER, PUBLIC_STORAGE})
+
+
+def bears_people(kind: str, categories: Iterable[object]) -> bool:
+    """Whether a finding of this kind and data categories concerns people (so an absent count is unknown, not 0)."""
+    return bool(list(categories)) or exposure_type(kind) in PEOPLE_BEARING_TYPES
+
+
 def exposure_type(kind: str) -> str | None:
     """The group a finding kind belongs to (tracking, imaging-server, ...), None for kinds that expose nothing."""
     return next((group for group, kinds in KIND_GROUPS.items() if kind in kinds), None)

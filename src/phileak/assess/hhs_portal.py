@@ -13,6 +13,7 @@ from phileak.assess.facts import ExposureFacts
 from phileak.assess.groups import IMAGING_SERVER, PUBLIC_STORAGE, TRACKING
 from phileak.assess.profile import OrgProfile
 from phileak.assess.questions import Question
+from phileak.assess.thresholds import affected_total
 from phileak.assess.wording import by_type
 from phileak.model import Finding
 from phileak.plan import EntityType
@@ -60,8 +61,8 @@ def hhs_portal_fields(findings: Sequence[Finding], facts: ExposureFacts, profile
         "Name of Covered Entity": _field(profile.name, "the plan's organisation name", profile.name is None),
         "State": _state(profile, questions),
         "Covered Entity Type": _entity_type(profile, questions),
-        "Individuals Affected": _individuals(facts),
-        "Breach Affecting": _affecting(facts),
+        "Individuals Affected": _individuals(facts, profile),
+        "Breach Affecting": _affecting(facts, profile),
         "Type of Breach": _joined([p["type_of_breach"] for p in per_exposure], per_exposure),
         "Location of Breached Information": _joined([p["location"] for p in per_exposure], per_exposure),
         "Business Associate Present": _business_associate(profile, questions),
@@ -103,21 +104,27 @@ def _entity_type(profile: OrgProfile, questions: list[Question]) -> dict[str, An
     return _field(None, "one of " + ", ".join(ENTITY_TYPES[:3]) + ": the plan does not say which", True)
 
 
-def _individuals(facts: ExposureFacts) -> dict[str, Any]:
-    people = facts.people
+def _individuals(facts: ExposureFacts, profile: OrgProfile) -> dict[str, Any]:
+    people, note = affected_total(facts, profile)
     if people.exact is not None:
+        if note:
+            return _field(people.exact, f"the residents the plan counts per State{note}", True)
         return _field(people.exact, "distinct individuals counted across the findings", False)
     if people.known:
-        return _field(None, f"estimated {people.low}-{people.high} (95% interval): report an exact count", True)
+        return _field(None, f"estimated {people.low}-{people.high} (95% interval){note}: report an exact count",
+                      True)  # fmt: skip
+    if people.low:
+        return _field(None, f"at least {people.low}{note}: report an exact count", True)
     return _field(None, "not counted by the scan: count the people from your records and logs", True)
 
 
-def _affecting(facts: ExposureFacts) -> dict[str, Any]:
-    over = facts.people.compare(">=", 500)
+def _affecting(facts: ExposureFacts, profile: OrgProfile) -> dict[str, Any]:
+    people, note = affected_total(facts, profile)
+    over = people.compare(">=", 500)
     if over is None:
         return _field(None, "500 or more vs fewer than 500: depends on the count", True)
     value = "500 or More Individuals" if over else "Fewer Than 500 Individuals"
-    return _field(value, f"{facts.people.describe()} individuals", False)
+    return _field(value, f"{people.describe()} individuals{note}", False)
 
 
 def _joined(values: list[str], per_exposure: list[dict[str, Any]]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from phileak.assess.facts import ExposureFacts
 from phileak.assess.groups import IMAGING_SERVER, PUBLIC_STORAGE, TRACKING
 from phileak.assess.profile import OrgProfile
 from phileak.assess.rules_model import ContentElement, Fill, Rule
+from phileak.assess.thresholds import affected_total
 from phileak.assess.wording import (
     by_type,
     categories_of,
@@ -100,8 +101,7 @@ def _third_parties(ctx: NoticeContext) -> str:
 
 
 def _numbers(ctx: NoticeContext) -> str:
-    people = ctx.facts.people
-    count = f"{people.describe()} people" if people.known else "[TO COMPLETE: number of people]"
+    count = _people_count(ctx)
     records = _records(ctx.findings)
     records_text = f"{records} stored objects or files" if records else "[TO COMPLETE: number of records]"
     tracking = (
@@ -111,6 +111,23 @@ def _numbers(ctx: NoticeContext) -> str:
         else ""
     )
     return f"{count}; {records_text}.{tracking}"
+
+
+def _people_count(ctx: NoticeContext) -> str:
+    """A State's notice counts that State's residents (Tex. Bus. & Com. Code 521.053(i): the number of Texans);
+    any other counts everyone affected, the plan's residents per State being a floor on that."""
+    people, _ = affected_total(ctx.facts, ctx.profile)
+    if ctx.regime.startswith("US-"):
+        residents = ctx.profile.residents.get(ctx.regime)
+        if residents is not None:
+            return f"{residents} residents of {ctx.regime}"
+        total = f" ({people.describe()} people affected in total)" if people.exact is not None or people.low else ""
+        return f"[TO COMPLETE: number of residents of {ctx.regime} affected{total}]"
+    if people.known:
+        return f"{people.describe()} people"
+    if people.low:
+        return f"at least {people.low} people [TO COMPLETE: the number of people]"
+    return "[TO COMPLETE: number of people]"
 
 
 def _records(findings: Sequence[Finding]) -> int:

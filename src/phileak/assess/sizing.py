@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from phileak.assess.groups import IMAGING_SERVER, PUBLIC_STORAGE, TRACKING, exposure_type
+from phileak.assess.groups import IMAGING_SERVER, PUBLIC_STORAGE, bears_people, exposure_type
 from phileak.model import Finding, OutcomeStatus, ScanReport, Severity
 from phileak.phi.people import resolve_people
 from phileak.phi.person_evidence import records_from_evidence
@@ -40,7 +40,6 @@ SUMMARY_KINDS = frozenset(
         "dicom-query-exposed",
     }
 )
-PEOPLE_BEARING_TYPES = frozenset({TRACKING, IMAGING_SERVER, PUBLIC_STORAGE})
 _PATH_PROBES = ("files", "har")
 
 Precision = Literal["exact", "bounds", "estimate", "lower-bound"]
@@ -345,7 +344,7 @@ def _method(
 
 
 def _bears_people(finding: Finding) -> bool:
-    return bool(finding.data_categories) or exposure_type(finding.kind) in PEOPLE_BEARING_TYPES
+    return bears_people(finding.kind, finding.data_categories)
 
 
 def _exposure_types(findings: Iterable[Finding]) -> dict[str, int]:

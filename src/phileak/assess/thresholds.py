@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from phileak.assess.facts import Count, ExposureFacts, threshold_words
+from phileak.assess.facts import Count, ExposureFacts, at_least, threshold_words
 from phileak.assess.profile import OrgProfile
 from phileak.assess.questions import Question
 from phileak.assess.rules_model import Threshold
@@ -24,24 +24,36 @@ class Verdict:
 def evaluate(threshold: Threshold | None, facts: ExposureFacts, profile: OrgProfile) -> list[Verdict]:
     if threshold is None:
         return [Verdict(True, "")]
+    people, note = affected_total(facts, profile)
     if threshold.measure == "individuals":
-        return [_individuals(threshold, facts.people)]
+        return [_individuals(threshold, people, note)]
     if threshold.measure == "residents":
         assert threshold.jurisdiction is not None  # the schema requires it
-        return [_residents(threshold, threshold.jurisdiction, facts.people, profile)]
+        return [_residents(threshold, threshold.jurisdiction, people, profile)]
     states = [code for code in profile.jurisdictions if code.startswith("US-")]
     if not states:
-        total = facts.people.compare(threshold.op, threshold.value)
+        total = people.compare(threshold.op, threshold.value)
         if total is False:
-            return [Verdict(False, f"{facts.people.describe()} people in total: no State can have "
+            return [Verdict(False, f"{people.describe()} people in total: no State can have "
                                    f"{threshold_words(threshold.op, threshold.value)} residents affected")]  # fmt: skip
         return [Verdict(None, f"{threshold.text}: no US state is listed in the profile", question=_states_question())]
-    return [_residents(threshold, state, facts.people, profile) for state in states]
+    return [_residents(threshold, state, people, profile) for state in states]
 
 
-def _individuals(threshold: Threshold, people: Count) -> Verdict:
+def affected_total(facts: ExposureFacts, profile: OrgProfile) -> tuple[Count, str]:
+    """The people a total threshold (HHS, FTC: 500 individuals) is measured against, and a note when the plan
+    raised it: the residents the plan counts per jurisdiction are all affected, so their sum is a floor on the
+    total, however few the scan itself counted."""
+    total = at_least(facts.people, sum(profile.residents.values()))
+    if total == facts.people:
+        return total, ""
+    listed = ", ".join(f"{code} {count}" for code, count in profile.residents.items())
+    return total, f" (residents in the plan: {listed}; the scan counted {facts.people.describe()})"
+
+
+def _individuals(threshold: Threshold, people: Count, note: str = "") -> Verdict:
     met = people.compare(threshold.op, threshold.value)
-    count = f"{people.describe()} individuals affected"
+    count = f"{people.describe()} individuals affected{note}"
     if met is None:
         question = Question(
             "affected-count", "How many individuals are affected in total (an exact count, from your records)?",
