@@ -156,6 +156,34 @@ def two_patients(event: Any) -> Iterator[tuple[int, Dataset | None]]:
     yield 0x0000, None
 
 
+def limited_find(event: Any) -> Iterator[tuple[int, Dataset | None]]:
+    """An archive with a result limit (Orthanc's LimitFindResults): some matches, then 0xFE00."""
+    level = event.identifier.QueryRetrieveLevel
+    for index in range(3):
+        ds = patient(index)
+        ds.QueryRetrieveLevel = level
+        if level == "STUDY":
+            ds.StudyInstanceUID = f"1.2.3.5.{index}"
+        yield 0xFF00, ds
+    yield 0xFE00, None
+
+
+def out_of_resources_at_patient_level(event: Any) -> Iterator[tuple[int, Dataset | None]]:
+    """Patient Root refused for its size (0xA700 Out of Resources); Study Root answered."""
+    if event.identifier.QueryRetrieveLevel == "PATIENT":
+        yield 0xA700, None
+        return
+    yield from two_patients(event)
+
+
+def out_of_resources(event: Any) -> Iterator[tuple[int, Dataset | None]]:
+    yield 0xA700, None
+
+
+def no_match(event: Any) -> Iterator[tuple[int, Dataset | None]]:
+    yield 0x0000, None
+
+
 def start_scp(
     address: str,
     find: Callable[[Any], Iterator[tuple[int, Dataset | None]]],
@@ -251,6 +279,10 @@ def scp_peers() -> Iterator[dict[str, ScpPeer]]:
         "aborting": start_scp("127.0.0.22", abort_mid_query),
         "benign": start_scp("127.0.0.23", two_patients),
         "honeypot": start_scp("127.0.0.24", two_patients, version_name="ORTHANC", uid=PYNETDICOM_UID),
+        "limited": start_scp("127.0.0.25", limited_find),
+        "a700-patient-root": start_scp("127.0.0.26", out_of_resources_at_patient_level),
+        "a700": start_scp("127.0.0.27", out_of_resources),
+        "empty": start_scp("127.0.0.28", no_match),
     }
     yield peers
     for peer in peers.values():
@@ -366,3 +398,50 @@ def test_one_association_per_host_at_a_time(tmp_path: Path) -> None:
     finally:
         first.server.shutdown()
         second.server.shutdown()
+
+
+def test_a_server_result_limit_is_a_floor_not_an_exact_count_nor_an_error(
+    tmp_path: Path, scp_peers: dict[str, ScpPeer]
+) -> None:
+    """0xFE00 after matches is the server's own limit: the count is "at least", the audit sizes it as a floor
+    with no ceiling, and the STUDY level is still asked."""
+    from phileak.assess.sizing import size_exposure
+    from phileak.model import ScanReport
+
+    with store_at(tmp_path) as store:
+        scan(store, [scp_peers["limited"].target], context())
+        [outcome] = store.outcomes(SCAN_ID)
+        findings = store.findings(SCAN_ID)
+        report = ScanReport(scan=store.get_scan(SCAN_ID), findings=findings, outcomes=[outcome])
+    assert outcome.status is OutcomeStatus.OK, outcome.reason
+    [exposed] = [f for f in findings if f.kind == "dicom-query-exposed"]
+    evidence = exposed.evidence.model_dump()
+    assert evidence["complete"] is False and "at least 3 patients" in exposed.title
+    assert [q["level"] for q in evidence["queries"]][:2] == ["PATIENT", "STUDY"]
+    assert "result limit" in evidence["stopped"]
+    exposure = size_exposure(report)
+    assert exposure.precision == "lower-bound" and exposure.affected_individuals == 3
+    assert exposure.estimate is not None and exposure.estimate.high is None
+
+
+def test_out_of_resources_is_not_a_refusal(tmp_path: Path, scp_peers: dict[str, ScpPeer]) -> None:
+    """0xA700 at the PATIENT level and answers at the STUDY level: exposed. 0xA700 everywhere: unknown, not
+    'not exposed'."""
+    with store_at(tmp_path) as store:
+        scan(store, [scp_peers["a700-patient-root"].target, scp_peers["a700"].target], context())
+        findings = store.findings(SCAN_ID)
+    by_target = {(f.target, f.kind): f for f in findings}
+    exposed = by_target[(scp_peers["a700-patient-root"].target, "dicom-query-exposed")]
+    assert exposed.affected_individuals == 2
+    assert (scp_peers["a700"].target, "dicom-find-refused") not in by_target
+    failed = by_target[(scp_peers["a700"].target, "dicom-find-failed")]
+    assert failed.severity.value == "low" and "0xA700" in failed.title
+
+
+def test_an_open_empty_archive_exposes_zero_people_not_an_unknown_number(
+    tmp_path: Path, scp_peers: dict[str, ScpPeer]
+) -> None:
+    with store_at(tmp_path) as store:
+        scan(store, [scp_peers["empty"].target], context())
+        [exposed] = [f for f in store.findings(SCAN_ID) if f.kind == "dicom-query-exposed"]
+    assert exposed.affected_individuals == 0 and exposed.evidence.model_dump()["patients"] == 0

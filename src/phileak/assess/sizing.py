@@ -172,7 +172,8 @@ def size_exposure(report: ScanReport, history: Sequence[ScanReport] = ()) -> Exp
     identified = len(keyed)
     floor = max([identified, *(size.people.low for size in counted if size.people is not None)])
     unknown = [size for size in unit_sizes if size.people is None and size.bears_people]
-    ceiling = None if unknown else identified + sum(size.unkeyed_high for size in counted)
+    open_ended = any(size.people is not None and size.people.high is None for size in counted)
+    ceiling = None if unknown or open_ended else identified + sum(size.unkeyed_high for size in counted)
     sampled = [size for size in counted if size.people is not None and size.people.confidence is not None]
     precision = _precision(floor, ceiling, bool(sampled))
     estimate = None
@@ -225,6 +226,8 @@ class _UnitSize:
         self.unkeyed_high = 0
         if counting:
             self.people, self.unkeyed_high = _population(counting, len(hashes))
+            if any(_a_floor_only(f) for f in counting):
+                self.people = PeopleRange(low=self.people.low, high=None, confidence=self.people.confidence)
 
     def group(self) -> PeopleGroup:
         first = self.findings[0]
@@ -275,6 +278,12 @@ def resolve_people_of(findings: Iterable[Finding]) -> dict[str, str | None]:
     records = records_from_evidence(keys, {key: sorted(values) for key, values in attributes.items()})
     person_of, _ = resolve_people(records)
     return {key: None if person is None else f"person-{person}" for key, person in zip(keys, person_of, strict=True)}
+
+
+def _a_floor_only(finding: Finding) -> bool:
+    """A count its probe says is incomplete (an imaging server that cut its answers at a limit, a query phileak
+    stopped): the people counted are a floor, with no ceiling known."""
+    return (finding.evidence.model_extra or {}).get("complete") is False
 
 
 def _low(finding: Finding) -> int:

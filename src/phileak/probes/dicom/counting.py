@@ -32,8 +32,9 @@ STUDY_ROOT_MOVE = "1.2.840.10008.5.1.4.1.2.2.2"
 PENDING = (0xFF00, 0xFF01)
 SUCCESS = 0x0000
 CANCELLED = 0xFE00
-# C-FIND statuses a server uses to say "not for you" (PS3.7 C.4.1.1.4, and "Refused: Not Authorized").
-REFUSALS = frozenset({0x0124, 0xA700})
+# C-FIND statuses a server uses to say "not for you" ("Refused: Not Authorized"). 0xA700 "Out of Resources" is
+# not one: archives answer it when a query would return more than they allow, and may answer another model.
+REFUSALS = frozenset({0x0124})
 MAX_VALUE_CHARS = 1024
 _MODALITY = re.compile(r"[A-Z0-9]{1,16}\Z")
 _AE_TITLE = re.compile(r"[A-Za-z0-9 _.\-]{1,16}\Z")
@@ -297,6 +298,8 @@ def run_find(
             return QueryStats(level, model_name, FindState.COMPLETE, responses, code)
         if code in REFUSALS and responses == 0:
             return QueryStats(level, model_name, FindState.REFUSED, responses, code)
+        if code == CANCELLED and responses:  # the server's own result limit (Orthanc's LimitFindResults)
+            return QueryStats(level, model_name, FindState.LIMITED, responses, code)
         state = FindState.INTERRUPTED if code == CANCELLED else FindState.FAILED
         return QueryStats(level, model_name, state, responses, code)
     return QueryStats(level, model_name, FindState.INTERRUPTED, responses)

@@ -271,7 +271,7 @@ class _Session:
             timed_out=lambda: self.guard.fired,
         )
         self.report.queries.append(stats)
-        if stats.state is FindState.CAPPED:
+        if stats.state in (FindState.CAPPED, FindState.LIMITED):
             self.tally.capped = True
         return stats
 
@@ -295,9 +295,11 @@ class _Session:
         assoc = self._usable(assoc)
         if assoc is None:
             return None
-        details = patient.state is FindState.UNSUPPORTED
+        # Patient details at the STUDY level when the PATIENT query gave none (a server may answer Study Root
+        # only, or fail Patient Root with 0xA700 "Out of Resources" and answer Study Root).
+        details = patient.state in (FindState.UNSUPPORTED, FindState.FAILED)
         study = self._find(assoc, study_query(details), STUDY_ROOT_FIND, self.tally.add_study)
-        if study.state not in (FindState.COMPLETE, FindState.CAPPED):
+        if study.state not in (FindState.COMPLETE, FindState.CAPPED, FindState.LIMITED):
             return assoc if assoc.is_established else None
         assoc = self._usable(assoc)
         if assoc is None:

@@ -28,12 +28,15 @@ ASSOCIATION_OPEN = "dicom-association-open"
 ASSOCIATION_REFUSED = "dicom-association-refused"
 QUERY_EXPOSED = "dicom-query-exposed"
 FIND_REFUSED = "dicom-find-refused"
+FIND_FAILED = "dicom-find-failed"
 RETRIEVE_EXPOSED = "dicom-retrieve-exposed"
 RETRIEVE_REFUSED = "dicom-retrieve-refused"
 NO_TLS = "dicom-no-tls"
 HONEYPOT = "dicom-honeypot-suspected"
 
-_EXPOSING_FIND_STATES = (FindState.COMPLETE, FindState.CAPPED, FindState.TIMEOUT, FindState.INTERRUPTED)
+_EXPOSING_FIND_STATES = (
+    FindState.COMPLETE, FindState.CAPPED, FindState.LIMITED, FindState.TIMEOUT, FindState.INTERRUPTED,
+)
 _CATEGORY_BY_ATTRIBUTE = (
     ("PatientName", DataCategory.PERSON_NAME),
     ("PatientBirthDate", DataCategory.DATE_OF_BIRTH),
@@ -288,9 +291,24 @@ class _Builder:
             return []
         if state is FindState.REFUSED:
             return [self._find_refused()]
+        if state is FindState.FAILED:
+            return [self._find_failed()]
         if state not in _EXPOSING_FIND_STATES:
             return []
         return [self._query_exposed(state)]
+
+    def _find_failed(self) -> Finding:
+        statuses = ", ".join(sorted({f"0x{q.status:04X}" for q in self.report.queries if q.status is not None}))
+        return self._finding(
+            FIND_FAILED,
+            Severity.LOW,
+            f"DICOM server at {self._where()} accepts the association and answers C-FIND from an unknown AE with "
+            f"a failure status ({statuses or 'no status'}), not a refusal: whether it would answer a narrower query "
+            "is unknown",
+            "Check with a narrower query (one patient ID) from an unknown AE title; configure the server to refuse "
+            "C-FIND from undeclared peers (status 0x0124 or an association reject).",
+            evidence={"find_statuses": statuses or None},
+        )
 
     def _find_refused(self) -> Finding:
         first = self.report.queries[0]
@@ -309,6 +327,8 @@ class _Builder:
         patients = counts.patients if counts else None
         studies = counts.studies if counts else None
         complete = state is FindState.COMPLETE
+        if complete and patients is None:  # every query finished with no match: an empty archive
+            patients = 0
         people = patients or 0
         at_least = "" if complete else "at least "
         what = f"{at_least}{people} patients" + (f", {studies} studies" if studies is not None else "")
@@ -337,6 +357,8 @@ class _Builder:
             )
         if self.report.deadline_hit:
             evidence["stopped"] = "phileak's time budget ran out"
+        if any(q.state is FindState.LIMITED for q in self.report.queries):
+            evidence["stopped"] = "the server cut its answers at its own result limit"
         return self._finding(
             QUERY_EXPOSED,
             Severity.CRITICAL if people else Severity.MEDIUM,

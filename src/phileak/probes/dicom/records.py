@@ -164,6 +164,7 @@ class FindState(StrEnum):
     REFUSED = "refused"  # aborted right after the C-FIND, or a refusal status, before any match
     UNSUPPORTED = "unsupported"  # the information model's presentation context was not accepted
     CAPPED = "capped"  # phileak stopped reading at its response cap and aborted
+    LIMITED = "limited"  # the server ended the query at its own result limit (0xFE00 after matches)
     INTERRUPTED = "interrupted"  # the peer aborted or closed after some matches
     TIMEOUT = "timeout"  # phileak's time budget ran out mid-query
     FAILED = "failed"  # a failure status
