@@ -445,3 +445,27 @@ def test_an_open_empty_archive_exposes_zero_people_not_an_unknown_number(
         scan(store, [scp_peers["empty"].target], context())
         [exposed] = [f for f in store.findings(SCAN_ID) if f.kind == "dicom-query-exposed"]
     assert exposed.affected_individuals == 0 and exposed.evidence.model_dump()["patients"] == 0
+
+
+def test_a_checked_called_ae_title_is_not_access_control(tmp_path: Path) -> None:
+    """The server answers anyone who calls it by its own title: without that title phileak says the title is
+    checked (low, not 'refuses unknown callers'), and with --called-ae it finds the open query."""
+    ae = AE(ae_title="RADPACS01")
+    ae.require_called_aet = True
+    for sop_class in (VERIFICATION, PATIENT_ROOT_FIND, STUDY_ROOT_FIND):
+        ae.add_supported_context(sop_class)
+    server = ae.start_server(("127.0.0.29", 0), block=False, evt_handlers=[(evt.EVT_C_FIND, two_patients)])
+    target = f"127.0.0.29:{server.server_address[1]}"
+    try:
+        with store_at(tmp_path) as store:
+            scan(store, [target], context())
+            [refused] = [f for f in store.findings(SCAN_ID) if f.kind == "dicom-association-refused"]
+        assert refused.severity.value == "low" and "not access control" in refused.title
+        assert "--called-ae" in refused.remediation
+        (tmp_path / "again").mkdir()
+        with store_at(tmp_path / "again") as store:
+            scan(store, [target], context({"dicom_called_aes": ["RADPACS01"]}))
+            kinds = {f.kind: f for f in store.findings(SCAN_ID)}
+        assert kinds["dicom-query-exposed"].affected_individuals == 2
+    finally:
+        server.shutdown()

@@ -291,6 +291,12 @@ def scan_dicom(
         bool, typer.Option("--http-side", help="Also check Orthanc REST, DICOMweb and viewers on HTTP ports.")
     ] = False,
     max_hosts: Annotated[int, typer.Option("--max-hosts", help="Addresses all CIDRs may expand to.")] = 65_536,
+    called_aes: Annotated[
+        list[str] | None,
+        typer.Option("--called-ae", metavar="AET",
+                     help="A called AE title to try first (the server's own, from its conformance statement or "
+                          "configuration page: an AE title is not a secret). Repeatable."),
+    ] = None,
     db: DbOpt = None, fmt: FormatOpt = None, out: OutOpt = None, scope: ScopeOpt = None, allow: AllowOpt = None,
     resolve: ResolveOpt = None, insecure: InsecureOpt = False, quiet: QuietOpt = False,
     fail_on: FailOnOpt = "high", resume: ResumeOpt = None, timeout: TimeoutOpt = 300.0,
@@ -303,7 +309,11 @@ def scan_dicom(
         fail("give at least one DICOM target or --from-nmap FILE")
     with one_line_errors():
         expanded = _dicom_targets(targets or [], from_nmap, allow, scope, max_hosts, http_side)
-    _scan("dicom", expanded, options={"level": level, "http_side": http_side}, db=db, fmt=fmt, out=out,
+    for title in called_aes or []:
+        if not 0 < len(title.strip()) <= 16 or "\\" in title:
+            fail(f"not a DICOM AE title: {title!r} (1-16 characters, no backslash)")
+    options = {"level": level, "http_side": http_side, "dicom_called_aes": [t.strip() for t in called_aes or []]}
+    _scan("dicom", expanded, options=options, db=db, fmt=fmt, out=out,
           scope=scope, allow=allow, resolve=resolve, insecure=insecure, quiet=quiet, fail_on=fail_on,
           resume=resume, timeout=timeout, concurrency=concurrency)
 

@@ -242,6 +242,19 @@ class _Builder:
         if not report.accepted:
             last = report.attempts[-1]
             reason = last.reject.describe() if last.reject else last.state.value
+            if last.reject is not None and (last.reject.source, last.reject.diagnostic) == (1, 7):
+                return [
+                    self._finding(
+                        ASSOCIATION_REFUSED,
+                        Severity.LOW,
+                        f"DICOM server at {self._where()} refused the called AE titles phileak tried ({reason}): "
+                        "it checks the called AE title, which is not access control",
+                        "An AE title is not a secret: conformance statements, configuration pages and REST APIs "
+                        "(Orthanc's /system) publish it. Re-run with --called-ae set to the server's own AE title; "
+                        "restrict associations by calling AE title and address (or TLS client certificates).",
+                        evidence={**common, "called_ae_checked": True},
+                    )
+                ]
             return [
                 self._finding(
                     ASSOCIATION_REFUSED,

@@ -191,6 +191,9 @@ def session_request(
     )
     if options.get("dicom_max_responses"):
         request = replace(request, max_responses=max(1, int(options["dicom_max_responses"])))
+    given = [str(title) for title in options.get("dicom_called_aes") or []]
+    if given:
+        request = replace(request, called_aes=tuple(dict.fromkeys([*given, *request.called_aes])))
     return request
 
 
