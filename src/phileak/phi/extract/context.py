@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from phileak.phi.extract.errors import ExtractionLimitExceeded
 from phileak.phi.extract.limits import Budget, ExtractLimits
@@ -22,10 +22,20 @@ class Skipped(Picklable):
 @dataclass(frozen=True, slots=True)
 class ExtractedDocument(Document):
     """A Document plus the parts of the input that were skipped, each with a one-line reason, and, when a limit
-    on how much text one input may give was reached, which one: the segments are then those read before it."""
+    on how much text one input may give was reached, which one: the segments are then those read before it.
+    `no_text_layer` is True for a PDF of one or more pages none of which has text (scanned pages, not OCRed):
+    its pages were not read, whatever the segments (metadata, say) found."""
 
     skipped: tuple[Skipped, ...] = ()
     read_in_part: str | None = None
+    no_text_layer: bool = False
+
+
+@dataclass(slots=True)
+class Notes:
+    """What an extractor observed about the input as a whole, carried to its ExtractedDocument."""
+
+    no_text_layer: bool = False
 
 
 NestedExtractor = Callable[["Context", bytes, str], Iterator[Segment]]
@@ -42,6 +52,7 @@ class Context:
     skipped: list[Skipped]
     extract_nested: NestedExtractor
     where_prefix: str = ""
+    notes: Notes = field(default_factory=Notes)  # shared with nested contexts: extractors note depth 0 only
 
     def nested(self, data: bytes, member: str) -> Iterator[Segment]:
         """Segments of an archive member, sniffed and extracted like a file of its own, `where` prefixed with

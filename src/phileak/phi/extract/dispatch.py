@@ -9,7 +9,7 @@ from functools import cache
 from pathlib import Path
 
 from phileak.errors import PhileakError
-from phileak.phi.extract.context import Context, ExtractedDocument, Skipped
+from phileak.phi.extract.context import Context, ExtractedDocument, Notes, Skipped
 from phileak.phi.extract.errors import ExtractionError, ExtractionLimitExceeded, malformed
 from phileak.phi.extract.limits import DEFAULT_LIMITS, Budget, ExtractLimits
 from phileak.phi.extract.sniff import Format, sniff
@@ -89,7 +89,7 @@ def _nested_segments(parent: Context, data: bytes, member: str) -> Iterator[Segm
 
 class Extraction:
     """One input's segments, produced lazily so a caller can analyse a huge table in batches. The format is
-    sniffed on construction (ExtractionError if unsupported); `skipped` fills in as segments() runs."""
+    sniffed on construction (ExtractionError if unsupported); `skipped` and `notes` fill in as segments() runs."""
 
     def __init__(self, data: bytes, *, name: str | None = None, limits: ExtractLimits = DEFAULT_LIMITS) -> None:
         _check_size(data, limits)
@@ -98,6 +98,7 @@ class Extraction:
         self.limits = limits
         self.format = sniff(data, name)
         self.skipped: list[Skipped] = []
+        self.notes = Notes()
 
     def segments(self) -> Iterator[Segment]:
         """Every segment, within the limits (the time limit runs from the first call)."""
@@ -109,6 +110,7 @@ class Extraction:
             depth=0,
             skipped=self.skipped,
             extract_nested=_nested_segments,
+            notes=self.notes,
         )
         for segment in _format_segments(ctx, self.data, self.format):
             budget.charge(segment)
@@ -133,7 +135,7 @@ def extract(data: bytes, *, name: str | None = None, limits: ExtractLimits = DEF
         read_in_part = f"limit {exc.limit} reached"
     return ExtractedDocument(
         segments=segments, name=name, source=extraction.format.value, skipped=tuple(extraction.skipped),
-        read_in_part=read_in_part,
+        read_in_part=read_in_part, no_text_layer=extraction.notes.no_text_layer,
     )  # fmt: skip
 
 

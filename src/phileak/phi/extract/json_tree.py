@@ -24,26 +24,26 @@ def segments(data: bytes, ctx: Context) -> Iterator[Segment]:
     if extension(ctx.name) in _NDJSON_EXTENSIONS:
         return _lines(text, ctx)
     try:
-        root = _parse(text)
-    except _ExtraData:
+        root = parse(text)
+    except ExtraData:
         return _lines(text, ctx)
     except ExtractionError:
         if extension(ctx.name) in _JSON_EXTENSIONS:
             raise
         return text_segments(text, ctx)  # text that merely starts with "{" or "["
-    return _leaves(root, ctx)
+    return leaves(root, ctx)
 
 
-class _ExtraData(Exception):
+class ExtraData(Exception):
     """A complete JSON value followed by more: NDJSON without its extension."""
 
 
-def _parse(text: str) -> Any:
+def parse(text: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         if exc.msg == "Extra data" and exc.lineno > 1:
-            raise _ExtraData from None
+            raise ExtraData from None
         raise malformed("JSON", f"{exc.msg} (line {exc.lineno}, column {exc.colno})") from None
     except RecursionError:
         raise malformed("JSON", "nested too deeply") from None
@@ -57,18 +57,18 @@ def _lines(text: str, ctx: Context) -> Iterator[Segment]:
         if not line.strip():
             continue
         try:
-            record = _parse(line)
-        except (_ExtraData, ExtractionError) as exc:
+            record = parse(line)
+        except (ExtraData, ExtractionError) as exc:
             ctx.skip(f"line {number}", str(exc) if isinstance(exc, ExtractionError) else "malformed JSON line")
             failed += 1
             continue
         parsed += 1
-        yield from _leaves(record, ctx, where_prefix=f"line {number}: ")
+        yield from leaves(record, ctx, where_prefix=f"line {number}: ")
     if failed and not parsed:
         raise malformed("NDJSON", "no line is a JSON value")
 
 
-def _leaves(root: Any, ctx: Context, where_prefix: str = "") -> Iterator[Segment]:
+def leaves(root: Any, ctx: Context, where_prefix: str = "") -> Iterator[Segment]:
     # Iterative: a deep document must not exhaust the interpreter's stack.
     stack: list[tuple[Any, tuple[str, ...], str]] = [(root, (), "")]
     visited = 0

@@ -1,5 +1,6 @@
-"""HTML (visible text blocks, form field values labelled by the field's own description, meta content) and
-XML (element text and attribute values labelled by their element path, as in HL7 CDA or FHIR XML)."""
+"""HTML (visible text blocks and comments, form field values labelled by the field's own description, meta
+content, JSON data islands labelled by their key paths; never executable scripts) and XML (element text and
+attribute values labelled by their element path, as in HL7 CDA or FHIR XML)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
+from phileak.phi.extract import json_tree
 from phileak.phi.extract.context import Context
+from phileak.phi.extract.errors import ExtractionError
 from phileak.phi.extract.plaintext import text_segments
 from phileak.phi.extract.textcodec import decode_text
 from phileak.phi.spec import Segment
@@ -69,8 +72,13 @@ class _HtmlReader(HTMLParser):
         self._select: _Field | None = None
         self._option: tuple[_Field, bool] | None = None  # the selected option's field, and whether it had a value
         self._in_title = False
+        self.islands: list[str] = []  # the text of each JSON data island (<script type="application/json">)
+        self._island: list[str] | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "script" and not self._skipping and _is_json_type(attrs):
+            self._island = []
+            return
         if tag in _SKIPPED_ELEMENTS:
             self._skipping += 1
             return
@@ -121,6 +129,10 @@ class _HtmlReader(HTMLParser):
             self._labels[-1].fields.append(new_field)
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "script" and self._island is not None:
+            self.islands.append("".join(self._island))
+            self._island = None
+            return
         if tag in _SKIPPED_ELEMENTS:
             self._skipping = max(0, self._skipping - 1)
             return
@@ -148,6 +160,9 @@ class _HtmlReader(HTMLParser):
             wrapped.label_text = text
 
     def handle_data(self, data: str) -> None:
+        if self._island is not None:
+            self._island.append(data)
+            return
         if self._skipping:
             return
         if self._textarea is not None:
@@ -161,6 +176,23 @@ class _HtmlReader(HTMLParser):
             label.parts.append(data)
         self._buffer.append(data)
 
+    def handle_comment(self, data: str) -> None:
+        """A comment's text as blocks of its own (a commented-out table or form is read as HTML: its text and
+        field values); the surrounding text is not interrupted."""
+        if self._skipping or self._island is not None or not data.strip():
+            return
+        if "<" not in data:
+            self.blocks.append((" ".join(data.split()), None))
+            return
+        inner = _HtmlReader()  # comments do not nest: one level at most
+        inner.feed(data)
+        inner.close()
+        self.blocks.extend(inner.blocks)
+        self.fields.extend(inner.fields)
+        self.islands.extend(inner.islands)
+        for for_id, text in inner.labels_for.items():
+            self.labels_for.setdefault(for_id, text)
+
     def _flush(self, label: str | None = None) -> None:
         text = " ".join("".join(self._buffer).split())
         self._buffer.clear()
@@ -169,9 +201,19 @@ class _HtmlReader(HTMLParser):
 
     def close(self) -> None:
         super().close()
+        if self._island is not None:  # an unterminated data island
+            self.islands.append("".join(self._island))
+            self._island = None
         while self._labels:
             self._close_label(self._labels.pop())
         self._flush()
+
+
+def _is_json_type(attrs: list[tuple[str, str | None]]) -> bool:
+    """A <script> holding data, not code: type application/json, application/ld+json or another +json type."""
+    kind = next((value or "" for name, value in attrs if name == "type"), "")
+    media = kind.split(";", 1)[0].strip().lower()
+    return media.endswith(("/json", "+json"))
 
 
 def _html_text(data: bytes) -> str:
@@ -198,6 +240,22 @@ def html_segments(data: bytes, ctx: Context) -> Iterator[Segment]:
     for number, form_field in enumerate(reader.fields, start=1):
         if form_field.value.strip():
             yield Segment(text=form_field.value, label=form_field.label(reader.labels_for), where=f"field {number}")
+    for number, island in enumerate(reader.islands, start=1):
+        if island.strip():
+            yield from _island_segments(island, f"script {number}", ctx)
+
+
+def _island_segments(text: str, where: str, ctx: Context) -> Iterator[Segment]:
+    """A JSON data island's leaves labelled by their key paths, as the JSON extractor reads them; one that is
+    not JSON is read as plain text."""
+    try:
+        root = json_tree.parse(text)
+    except (ExtractionError, json_tree.ExtraData):
+        ctx.skip(where, "malformed JSON data island: read as plain text")
+        for segment in text_segments(text, ctx):
+            yield Segment(text=segment.text, label=segment.label, where=f"{where}: {segment.where}")
+        return
+    yield from json_tree.leaves(root, ctx, where_prefix=f"{where}: ")
 
 
 _MAX_PATH = 6

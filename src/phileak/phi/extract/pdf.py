@@ -1,5 +1,7 @@
 """PDF: pdfium's text layer, one segment per page (no rendering, no OCR), plus the document information
-dictionary (title, author, subject, keywords), which often names the patient."""
+dictionary (title, author, subject, keywords), which often names the patient. A PDF whose pages have no text
+at all (scanned images) is noted: ExtractedDocument.no_text_layer for the input itself, a skipped part for an
+archive member."""
 
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ def _load_failure(exc: Exception) -> str:
     """pdfium's fixed error phrase ('Data format error', 'Password error', ...), never the input's bytes."""
     found = _PDFIUM_REASON.search(str(exc))
     reason = found.group(1).strip().lower() if found else "unknown error"
-    if reason == "password error":
+    if reason.endswith("password error"):  # "password error", "incorrect password error"
         return "encrypted (a password is required)"
     return f"pdfium cannot load it ({reason})"
 
@@ -50,6 +52,7 @@ def _read(data: bytes, ctx: Context) -> list[Segment]:
             value = document.get_metadata_value(key).strip()
             if value:
                 read.append(Segment(text=value, label=key, where="metadata"))
+        pages_with_text = 0
         for index in range(pages):
             ctx.budget.check_time()
             try:
@@ -58,15 +61,25 @@ def _read(data: bytes, ctx: Context) -> list[Segment]:
                 ctx.skip(f"page {index + 1}", "pdfium cannot read this page")
                 continue
             if text and not text.isspace():
+                pages_with_text += 1
                 read.append(Segment(text=text, where=f"page {index + 1}"))
                 chars_left -= len(text)
                 if chars_left < 0:
                     raise ExtractionLimitExceeded(
                         "max_output_chars", f"more than {ctx.limits.max_output_chars} characters of text"
                     )
+        if pages and not pages_with_text:
+            _note_no_text_layer(ctx, pages)
     finally:
         document.close()
     return read
+
+
+def _note_no_text_layer(ctx: Context, pages: int) -> None:
+    if ctx.depth == 0:
+        ctx.notes.no_text_layer = True
+    else:  # an archive member: its document has no field of its own
+        ctx.skip("pages", f"no text layer on any of {pages} pages (scanned images, not OCRed)")
 
 
 def _page_text(document: pdfium.PdfDocument, index: int) -> str:

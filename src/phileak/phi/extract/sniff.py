@@ -9,6 +9,7 @@ from enum import StrEnum
 from pathlib import PurePosixPath
 
 from phileak.phi.extract.errors import ExtractionError
+from phileak.phi.extract.header import header_row, names_known_columns
 from phileak.phi.extract.textcodec import decode_text, looks_binary
 from phileak.phi.extract.zipmeta import central_directory
 
@@ -68,6 +69,10 @@ _EXTENSION_FORMATS = {
 }  # fmt: skip
 _HTML_TAG = re.compile(r"<(?:!doctype\s+html|html|head|body|div|p|form|input|table|span|script|meta|a)[\s>/]")
 _DELIMITERS = (",", "\t", ";", "|")
+_TXT_DELIMITERS = ("\t", ";", ",")  # of a table saved as .txt ("Text (Tab delimited)", semicolons in Europe)
+_PDF_HEADER_LINE = re.compile(rb"(?:^|[\r\n])%PDF-\d\.\d[ \t]*(?:\r\n?|\n)")
+# The comment of high bytes the specification recommends after the header, or the first indirect object.
+_PDF_AFTER_HEADER = re.compile(rb"%[\x80-\xff]{4}|\d+[ \t]+\d+[ \t]+obj\b")
 _SAMPLE_LINES = 20
 
 
@@ -76,12 +81,10 @@ def extension(name: str | None) -> str:
 
 
 def sniff(data: bytes, name: str | None = None) -> Format:
-    """The format of `data`; raises ExtractionError for binary content of no supported format."""
+    """The format of `data`; raises ExtractionError for binary content of no supported format. Container and
+    other magic numbers at fixed offsets come first: a PDF header found further in (a stored ZIP member's) never
+    overrides them."""
     head = data[:1024]
-    if b"%PDF-" in head:  # the PDF header may follow up to 1 KiB of junk
-        return Format.PDF
-    if data[128:132] == b"DICM":
-        return Format.DICOM
     if head.startswith(_ZIP_MAGIC):
         return _zip_kind(data)
     if head.startswith(b"\x1f\x8b"):
@@ -92,18 +95,34 @@ def sniff(data: bytes, name: str | None = None) -> Format:
         return Format.XZ
     if data[257:262] == b"ustar":
         return Format.TAR
-    if head.startswith(_IMAGE_MAGIC) or (head.startswith(b"RIFF") and head[8:12] == b"WEBP"):
-        return Format.IMAGE
-    if _dicom_without_preamble(head, name):
+    if data[128:132] == b"DICM":
         return Format.DICOM
     for magic, what in _UNSUPPORTED_MAGIC:
         if head.startswith(magic):
             raise ExtractionError(f"unsupported format: {what}")
+    if head.startswith(_IMAGE_MAGIC) or (head.startswith(b"RIFF") and head[8:12] == b"WEBP"):
+        return Format.IMAGE
+    if _is_pdf(head):
+        return Format.PDF
+    if _dicom_without_preamble(head, name):
+        return Format.DICOM
     if looks_binary(data):
         hint = extension(name)
         named = f" (named {hint}, but it is not one)" if hint and len(hint) <= 8 else ""
         raise ExtractionError(f"unrecognised binary content{named}")
     return _text_kind(data, name)
+
+
+def _is_pdf(head: bytes) -> bool:
+    """A PDF header at the start, or (as PDF readers allow) after junk within the first KiB: then only at a
+    line start, with a version, and followed by a PDF's binary-marker comment or first object, so that text
+    merely mentioning "%PDF-" stays text. Never after a ZIP local header (a stored member)."""
+    if head.startswith(b"%PDF-"):
+        return True
+    found = _PDF_HEADER_LINE.search(head)
+    if found is None or b"PK\x03\x04" in head[: found.start()]:
+        return False
+    return _PDF_AFTER_HEADER.match(head, found.end()) is not None
 
 
 def _zip_kind(data: bytes) -> Format:
@@ -133,6 +152,8 @@ def _text_kind(data: bytes, name: str | None) -> Format:
     lowered = start[:1024].lower()
     if hinted is Format.XML and _HTML_TAG.search(lowered[:200]):
         return Format.HTML
+    if hinted is Format.TEXT and extension(name) == ".txt" and _txt_table(start, complete=len(data) <= 4096):
+        return Format.CSV
     if hinted is not None:
         return hinted
     if start[:1] in ("{", "["):
@@ -146,16 +167,37 @@ def _text_kind(data: bytes, name: str | None) -> Format:
     return Format.TEXT
 
 
-def _delimited(text: str, *, complete: bool) -> bool:
-    """Lines of a table: every sampled complete line has the same, non-zero count of one delimiter."""
+def _sample_lines(text: str, *, complete: bool) -> list[str]:
     lines = text.splitlines()
     if not complete:
         lines = lines[:-1]  # cut off by the sample
-    lines = [line for line in lines if line.strip()][:_SAMPLE_LINES]
+    return [line for line in lines if line.strip()][:_SAMPLE_LINES]
+
+
+def _delimited(text: str, *, complete: bool) -> bool:
+    """Lines of a table: every sampled complete line has the same, non-zero count of one delimiter."""
+    lines = _sample_lines(text, complete=complete)
     if len(lines) < 2:
         return False
     for delimiter in _DELIMITERS:
         counts = {line.count(delimiter) for line in lines}
         if len(counts) == 1 and counts.pop() > 0:
+            return True
+    return False
+
+
+def _txt_table(text: str, *, complete: bool) -> bool:
+    """A table saved as .txt: a header row (perhaps below a title, see header_row) and at least two rows below
+    it, all with the header's count of one delimiter (tab; or semicolon or comma under a header naming at least
+    two known columns)."""
+    lines = _sample_lines(text, complete=complete)
+    for delimiter in _TXT_DELIMITERS:
+        rows = [line.split(delimiter) for line in lines]
+        at = header_row(rows)
+        if at is None or (delimiter != "\t" and not names_known_columns(rows[at])):
+            continue  # prose has commas (and semicolons) aplenty: only a header of known labels says table
+        below = lines[at + 1 :]
+        columns = lines[at].count(delimiter)
+        if len(below) >= 2 and columns > 0 and all(line.count(delimiter) == columns for line in below):
             return True
     return False

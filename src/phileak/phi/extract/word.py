@@ -1,6 +1,7 @@
 """DOCX: paragraphs and tables in document order (a table cell labelled with its column's header cell), then
 headers, footers, footnotes, endnotes and comments, and the core properties (author, title, ...). Content
-controls and text boxes are read too: text is taken from the XML, not from python-docx's paragraph model."""
+controls, text boxes and tracked deletions are read too: text is taken from the XML, not from python-docx's
+paragraph model."""
 
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ from phileak.phi.spec import Segment
 
 _P, _TBL, _TR, _TC = qn("w:p"), qn("w:tbl"), qn("w:tr"), qn("w:tc")
 _T, _TAB, _BR, _CR = qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr")
+# Tracked deletions keep their text in the file (anyone opening it can reject the change and read it).
+_DEL_TEXT, _DEL_INSTR_TEXT = qn("w:delText"), qn("w:delInstrText")
+_TEXTS = frozenset({_T, _DEL_TEXT})
 _GRID_SPAN, _VAL = qn("w:gridSpan"), qn("w:val")
 _OTHER_PARTS = re.compile(r"/word/(header|footer|footnotes|endnotes|comments)\d*\.xml")
 _CORE_PROPERTIES = ("title", "subject", "author", "last_modified_by", "keywords", "comments")
@@ -92,9 +96,11 @@ def _grid_span(cell: Any) -> int:
 
 def _text(element: Any) -> str:
     parts: list[str] = []
-    for node in element.iter(_T, _TAB, _BR, _CR, _P):
-        if node.tag == _T:
+    for node in element.iter(_T, _DEL_TEXT, _DEL_INSTR_TEXT, _TAB, _BR, _CR, _P):
+        if node.tag in _TEXTS:
             parts.append(node.text or "")
+        elif node.tag == _DEL_INSTR_TEXT:
+            parts.append(f" {node.text or ''} ")
         elif node.tag == _P:
             if parts:
                 parts.append("\n")
