@@ -113,3 +113,18 @@ def test_health_information_alone_is_not_called_personal_identifiers(tmp_path: P
     [finding] = [f for f in report["findings"] if f["kind"] in ("pii-in-file", "phi-in-file")]
     assert finding["title"].startswith("Health information, with no identifier found, in report.txt")
     assert not finding["evidence"].get("identifiers")
+
+
+def test_a_pdf_of_scanned_pages_is_reported_as_not_read(tmp_path: Path) -> None:
+    """No text layer is no evidence of no patient data: the file gets its own finding and the summary says so."""
+    from test_extract_formats import scanned_pdf
+
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / "scan.pdf").write_bytes(scanned_pdf())
+    (share / "a.csv").write_text(ROW)
+    _, report = scan(tmp_path, share)
+    [no_text] = [f for f in report["findings"] if f["kind"] == "file-no-text"]
+    assert no_text["target"].endswith("scan.pdf") and "no text layer" in no_text["title"]
+    [summary] = [f for f in report["findings"] if f["kind"] == "files-people-summary"]
+    assert summary["evidence"]["files_without_text"] == 1 and "1 PDF without a text layer" in summary["title"]

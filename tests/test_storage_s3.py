@@ -321,3 +321,20 @@ async def test_keys_with_spaces_and_a_folder_target_on_seaweedfs(lab: Seaweed) -
     assert folder.target == f"s3://{bucket}/reports/"
     assert (folder.evidence.model_extra["objects"], folder.affected_individuals) == (1, 1)
     assert "(1 object," in folder.title and "1 person" in folder.title
+
+
+async def test_scanned_pdfs_in_a_bucket_are_counted_as_without_text(lab: Seaweed) -> None:
+    from phileak.lab import Runtime
+    from phileak.lab.storage_services import SEAWEEDFS, _create, owner_client, public_policy
+    from test_extract_formats import scanned_pdf
+
+    runtime = Runtime(SEAWEEDFS.name, lab.status.ports, lab.lab.data_root / SEAWEEDFS.name)
+    client = owner_client(runtime)
+    bucket = "lgh-scanned-reports"
+    _create(client, bucket)
+    client.put_bucket_policy(Bucket=bucket, Policy=json.dumps(public_policy(bucket)))
+    for i in range(3):
+        client.put_object(Bucket=bucket, Key=f"scans/{i}.pdf", Body=scanned_pdf(1))
+    listing = by_kind(await scan(f"s3://{bucket}", lab, owner=False))["bucket-public-list"][0]
+    content = listing.evidence.model_extra["content"]
+    assert (content["objects_read"], content["without_text_layer"]) == (3, 3)

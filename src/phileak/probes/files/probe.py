@@ -163,6 +163,7 @@ class _Tally:
     with_phi: int = 0
     unreadable: int = 0
     read_in_part: int = 0
+    without_text: int = 0
     worst: Severity = Severity.INFO
     categories: set[DataCategory] = field(default_factory=set)
 
@@ -297,6 +298,9 @@ def _findings(
             continue
         analysis = read.analysis
         tally.read_in_part += 1 if read.document.read_in_part else 0
+        if read.document.no_text_layer:
+            tally.without_text += 1
+            yield _without_text(read.path, root, read.document, analysis, ctx)
         if analysis is None or not analysis.categories:
             continue
         tally.with_phi += 1
@@ -432,6 +436,23 @@ def _masked_name_runs(relative: str) -> str:
     return "".join(masked) + dot + extension
 
 
+def _without_text(
+    path: Path, root: Path, document: ExtractedDocument, analysis: Analysis | None, ctx: ScanContext
+) -> Finding:
+    """A PDF of scanned pages: phileak reads text, not images, so "no patient data" would be unfounded."""
+    return Finding.create(
+        probe="files",
+        target=_shown_path(path, root, document, analysis)[0],
+        kind="file-no-text",
+        key=_file_key(path, root, ctx),
+        severity=Severity.INFO,
+        title="A PDF has no text layer (scanned pages?): its content was not read",
+        evidence=Evidence(reason="no page has a text layer; phileak does not read images (no OCR)"),
+        remediation="Check this file by hand, or run it through OCR and scan the result: scanned lab reports "
+        "and letters hold the same patient data as typed ones.",
+    )
+
+
 def _extension(path: Path) -> str | None:
     """The file's extension when it is a common one; anything else after a dot may be part of a name or date."""
     suffix = path.suffix.lower()
@@ -450,6 +471,8 @@ def _summary(target: Target, tally: _Tally, counter: PeopleCounter, walked: Walk
         title=(
             f"{tally.with_phi} of {tally.scanned} files hold personal or patient data, about {distinct} distinct people"
             + (f" ({tally.read_in_part} files read only in part: more are likely)" if tally.read_in_part else "")
+            + (f"; {tally.without_text} PDF{'s' if tally.without_text > 1 else ''} without a text layer (not read)"
+               if tally.without_text else "")
             + (f"; {walked.unreadable_folders} folders could not be read" if walked.unreadable_folders else "")
         ),
         data_categories=sorted(tally.categories, key=lambda c: c.value),
@@ -460,6 +483,7 @@ def _summary(target: Target, tally: _Tally, counter: PeopleCounter, walked: Walk
             files_unreadable=tally.unreadable,
             folders_unreadable=walked.unreadable_folders,
             files_read_in_part=tally.read_in_part,
+            files_without_text=tally.without_text,
             files_per_person=round(counter.files_per_person(), 2) if distinct else None,
         ),
         remediation=REMEDIATION,

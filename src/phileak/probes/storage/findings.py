@@ -333,7 +333,8 @@ def _content_evidence(outcome: ContentOutcome) -> dict[str, Any]:
             "empty": content.empty, "refused": content.denied,
             "skipped_in_refused_folders": content.skipped_in_refused_folders,
             "size_differs_from_listing": content.size_mismatch,
-            "read_in_part": content.read_in_part, "unreadable": dict(content.unreadable),
+            "read_in_part": content.read_in_part, "without_text_layer": content.without_text,
+            "unreadable": dict(content.unreadable),
             "cut_short": content.cut_short,
         }  # fmt: skip
         if outcome.extraction:

@@ -131,6 +131,7 @@ class ContentStats:
     empty: int = 0
     size_mismatch: int = 0
     read_in_part: int = 0  # objects read up to the read cap, or whose text passed an extraction limit
+    without_text: int = 0  # PDFs of scanned pages: no text layer to read
     denied: int = 0
     skipped_in_refused_folders: int = 0
     unreadable: dict[str, int] = field(default_factory=dict)
@@ -360,6 +361,7 @@ class ContentScan:
             document: Document = outcome.document
             cut = outcome.document.read_in_part or (item.size is not None and item.size > self._cap)
             self.stats.read_in_part += 1 if cut else 0
+            self.stats.without_text += 1 if outcome.document.no_text_layer else 0
             named = Document(segments=document.segments, name=readable_key(item.key), source=document.source)
             documents.append((item, named))
         results = await self._adapter.analyse_many([document for _, document in documents])
