@@ -104,20 +104,6 @@ class StorageHttp:
         exponential backoff (a server's Retry-After is honoured up to the backoff cap). ThrottledError when the
         server still throttles after that; the last TransientError when it still fails. An error names the
         server, never the object: a key is often a patient's name."""
-        try:
-            return await self._request(method, url, headers, content, max_bytes, quick)
-        except PhileakError as exc:
-            raise _without_object_name(exc, url) from None
-
-    async def _request(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str] | None,
-        content: bytes | None,
-        max_bytes: int,
-        quick: bool,
-    ) -> HttpResponse:
         attempt = 0
         while True:
             self.requests += 1
@@ -134,7 +120,8 @@ class StorageHttp:
                 return response
             if attempt >= self._retries:
                 raise ThrottledError(
-                    f"{display_url(url)} still answered HTTP {response.status} after {attempt + 1} attempts"
+                    f"{server_of(url)}/… (object name withheld) still answered HTTP {response.status} after "
+                    f"{attempt + 1} attempts"
                 )
             await self._pause(attempt, response.headers.get("retry-after"))
             attempt += 1
@@ -149,11 +136,14 @@ class StorageHttp:
         max_bytes: int,
         quick: bool,
     ) -> HttpResponse:
-        if quick and self._quick is not None and method == "GET" and content is None:
-            answer = await self._quick.get(url, headers=headers, max_bytes=max_bytes)
-            if answer is not None:
-                return answer
-        return await self._client.request(method, url, headers=headers, content=content, max_bytes=max_bytes)
+        try:
+            if quick and self._quick is not None and method == "GET" and content is None:
+                answer = await self._quick.get(url, headers=headers, max_bytes=max_bytes)
+                if answer is not None:
+                    return answer
+            return await self._client.request(method, url, headers=headers, content=content, max_bytes=max_bytes)
+        except PhileakError as exc:
+            raise _without_object_name(exc, url) from None
 
     async def _pause(self, attempt: int, retry_after: str | None) -> None:
         delay = self._backoff_s * 2**attempt
