@@ -418,3 +418,23 @@ def test_cli_scan_har_end_to_end(tmp_path: Path, canary_file: Path) -> None:
     ).items()
     for text in (result.stdout, result.stderr, (tmp_path / "scan.db").read_bytes().decode("latin-1")):
         assert IDENTITY.email not in text and IDENTITY.mrn not in text
+
+
+async def test_a_tracker_present_finding_shows_its_request_redacted(tmp_path: Path) -> None:
+    """Real app traffic, no canary file: the info finding that names the tracker shows the same request as the
+    leak findings, with the identifiers read in it redacted (it used to keep them in clear)."""
+    from urllib.parse import quote
+
+    pixel = (
+        "https://www.facebook.com/tr/?id=1234567890&ev=Lead"
+        f"&dl={quote('https://www.stmartha-hospital.test/book?dept=oncology', safe='')}"
+        "&ud%5Bfn%5D=marguerite&ud%5Bln%5D=okonkwo&ud%5Bdb%5D=19610422&cd%5Bpatient%5D=Marguerite+Okonkwo"
+    )
+    har = write_json(tmp_path / "app.har", {"log": {"version": "1.2", "creator": {"name": "qa", "version": "1"},
+                                                     "entries": [entry("https://www.stmartha-hospital.test/book"),
+                                                                 entry(pixel)]}})  # fmt: skip
+    findings = await scan(har, context(tmp_path))
+    assert by_kind(findings, "tracker-present")
+    shown = " ".join(f.model_dump_json() for f in findings)
+    for value in ("marguerite", "okonkwo", "Marguerite", "Okonkwo", "19610422"):
+        assert value not in shown, value

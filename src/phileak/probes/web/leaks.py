@@ -144,12 +144,13 @@ class LeakDetector:
             step=req.step or session.step,
             request=req,
         )
-        if vendor is not None:
-            self._report.add(LeakKind.TRACKER, occurrence, key_part=vendor.id)
-            if vendor.is_session_replay:
-                self._report.add(LeakKind.SESSION_REPLAY, occurrence.for_site(), key_part=vendor.id)
         fields = decode_request(req, vendor.decoder if vendor else None)
         hits = self._finder.find(req, fields, page, vendor_known=vendor is not None)
+        if vendor is not None:  # after the hits: the request these findings show is redacted with them
+            self._report.add(LeakKind.TRACKER, occurrence, key_part=vendor.id, sensitive=hits.sensitive)
+            if vendor.is_session_replay:
+                self._report.add(LeakKind.SESSION_REPLAY, occurrence.for_site(), key_part=vendor.id,
+                                 sensitive=hits.sensitive)  # fmt: skip
         if hits.engine_failed:
             self.engine_failures += 1
         self._record_leaks(occurrence, hits, _login_cookies(req, vendor))
@@ -175,7 +176,8 @@ class LeakDetector:
                                  sensitive=hits.sensitive)  # fmt: skip
         if login:
             self._report.add(LeakKind.LOGGED_IN, occurrence, key_part=",".join(login), login_cookies=login,
-                             linked=True, health_sent=bool(hits.health or hits.identifiers))  # fmt: skip
+                             linked=True, health_sent=bool(hits.health or hits.identifiers),
+                             sensitive=hits.sensitive)  # fmt: skip
 
     def _identity_hashes(self, hits: RequestHits) -> list[str]:
         """Keyed hashes of the identifiers read in clear (not canary values, not vendor digests), so the people
