@@ -34,7 +34,6 @@ from phileak.phi.redact import redact_text
 from phileak.phi.worker import analyse_each
 from phileak.probes.base import ScanContext
 from phileak.probes.files.walk import WalkStats, printable, walk
-from phileak.probes.storage.content import shown_key
 from phileak.targets import Target
 
 MAX_FILES = 1_000_000
@@ -465,7 +464,7 @@ def _summary(target: Target, tally: _Tally, counter: PeopleCounter, walked: Walk
     root = Path(target.ref)
     return Finding.create(
         probe="files",
-        target=os.path.join(printable(str(root.parent)), shown_key(printable(root.name), None)),
+        target=os.path.join(printable(str(root.parent)), _masked_name_runs(printable(root.name))),
         kind="files-people-summary",
         severity=severity,
         title=(
